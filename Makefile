@@ -1,0 +1,54 @@
+# The project's vocabulary: `make run` and `make test` are all a newcomer needs.
+
+PYTHON_VERSION := $(shell cat .python-version)
+PYTHON ?= $(shell command -v python$(PYTHON_VERSION) 2>/dev/null || pyenv which python$(PYTHON_VERSION) 2>/dev/null)
+PORT ?= 8000
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run test test-fast lint format migrations-check bench install install-dev clean
+
+$(BIN)/python:
+	@if [ -z "$(PYTHON)" ]; then echo "Python $(PYTHON_VERSION) was not found: install it (e.g. pyenv install $(PYTHON_VERSION))."; exit 1; fi
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py load_seeds
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: install-dev
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: install-dev
+	$(BIN)/pytest -m "not browser and not slow" $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrations-check: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+bench: install-dev
+	@echo "Benchmarks are not written yet; see docs/performance.md."
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

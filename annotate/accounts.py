@@ -1,0 +1,67 @@
+"""How django-allauth creates and names our users."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.forms import SignupForm as AllauthSocialSignupForm
+from django import forms
+
+DISPLAY_NAME_HELP = "Shown on everything you post. Your email address is never shown."
+
+
+def display_name_field() -> forms.CharField:
+    return forms.CharField(
+        label="Display name",
+        max_length=50,
+        help_text=DISPLAY_NAME_HELP,
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
+
+
+def clean_display_name(value: str) -> str:
+    name = " ".join(value.split())
+    if not name:
+        raise forms.ValidationError("Choose a display name: it is shown on your posts.")
+    if "@" in name:
+        raise forms.ValidationError(
+            "A display name cannot contain “@”: it is shown to everyone, so keep your email "
+            "address out of it."
+        )
+    return name
+
+
+class SignupForm(AllauthSignupForm):
+    display_name = display_name_field()
+    field_order = ["display_name", "email", "password1", "password2"]
+
+    def clean_display_name(self) -> str:
+        return clean_display_name(self.cleaned_data["display_name"])
+
+
+class SocialSignupForm(AllauthSocialSignupForm):
+    display_name = display_name_field()
+
+    def clean_display_name(self) -> str:
+        return clean_display_name(self.cleaned_data["display_name"])
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def save_user(self, request, user, form, commit=True):
+        user.display_name = form.cleaned_data.get("display_name") or user.display_name
+        return super().save_user(request, user, form, commit=commit)
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def populate_user(self, request, sociallogin, data):
+        user = super().populate_user(request, sociallogin, data)
+        name = data.get("name") or " ".join(
+            part for part in (data.get("first_name"), data.get("last_name")) if part
+        )
+        user.display_name = " ".join((name or "").split())[:50]
+        return user
+
+    def is_auto_signup_allowed(self, request, sociallogin):
+        # Without a name from the provider, ask for one instead of inventing it.
+        if not sociallogin.user.display_name:
+            return False
+        return super().is_auto_signup_allowed(request, sociallogin)

@@ -1,0 +1,249 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST, require_safe
+
+from .anchoring import AnchorError, validate_anchor
+from .discussion import THREAD_DEPTH, build_discussion
+from .forms import EditForm, PostForm
+from .models import Document, Post
+from .rendering import render_markdown
+from .webannotation import annotation_collection
+
+FRAGMENT_HEADER = "X-Annotate-Fragment"
+
+
+def wants_fragment(request: HttpRequest) -> bool:
+    return request.headers.get(FRAGMENT_HEADER) == "1"
+
+
+def get_document_for_reader(request: HttpRequest, slug: str) -> Document:
+    return get_object_or_404(Document.objects.with_text(), slug=slug)
+
+
+def get_post_for_author(request: HttpRequest, pk: int) -> Post:
+    """The reader's own post, still theirs to change, or 404/403."""
+    post = get_object_or_404(
+        Post.objects.visible_to(request.user).select_related("document"), pk=pk
+    )
+    if post.author_id != request.user.pk:
+        raise PermissionDenied("Only the author of a post can change it.")
+    if post.is_deleted:
+        raise Http404("This post was deleted.")
+    return post
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    documents = list(Document.objects.exclude(current_revision=None))
+    if len(documents) == 1:
+        return redirect(documents[0])
+    return render(request, "annotate/home.html", {"documents": documents})
+
+
+@require_safe
+def document(request: HttpRequest, slug: str) -> HttpResponse:
+    document = get_document_for_reader(request, slug)
+    return render_document(request, document)
+
+
+def render_document(
+    request: HttpRequest,
+    document: Document,
+    *,
+    form: PostForm | None = None,
+    status: int = 200,
+    template_name: str = "annotate/document.html",
+) -> HttpResponse:
+    discussion = build_discussion(document, request.user)
+    current_post = _int_or_none(request.GET.get("post"))
+    reply_to_pk = _int_or_none(request.GET.get("replyto"))
+    reply_to = discussion.posts_by_id.get(reply_to_pk)
+    reply_to_root = discussion.root_of.get(reply_to_pk)
+    comment_reply_to = (
+        reply_to if reply_to and reply_to_root not in discussion.note_counts else None
+    )
+    context = {
+        "document": document,
+        "discussion": discussion,
+        "form": form
+        or PostForm(initial={"parent": comment_reply_to.pk if comment_reply_to else None}),
+        "reply_to": comment_reply_to,
+        "thread_reply_to": reply_to,
+        "reply_to_root": reply_to_root,
+        "current_post": current_post,
+        "current_root": discussion.root_of.get(current_post or reply_to_pk),
+        "thread_depth": THREAD_DEPTH,
+    }
+    return render(request, template_name, context, status=status)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@require_POST
+@login_required
+def create_post(request: HttpRequest, slug: str) -> HttpResponse:
+    document = get_document_for_reader(request, slug)
+    form = PostForm(request.POST)
+
+    def refuse(message: str) -> HttpResponse:
+        if wants_fragment(request):
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        form.add_error(None, message)
+        return render_document(request, document, form=form, status=400)
+
+    if not form.is_valid():
+        if wants_fragment(request):
+            return refuse(
+                " ".join(message for errors in form.errors.values() for message in errors)
+            )
+        return render_document(request, document, form=form, status=400)
+
+    data = form.cleaned_data
+    parent = None
+    if data["parent"]:
+        parent = (
+            Post.objects.for_document(document)
+            .visible_to(request.user)
+            .filter(pk=data["parent"])
+            .first()
+        )
+        if parent is None or parent.is_deleted:
+            return refuse("The post you are replying to is no longer there.")
+        # Past the deepest level, a reply joins its parent's level instead.
+        while parent.depth >= THREAD_DEPTH - 1:
+            parent = parent.parent
+
+    anchor = None
+    revision = document.current_revision
+    if form.has_anchor():
+        if data["revision"] and data["revision"] != revision.pk:
+            return refuse(
+                "The text has changed since you loaded the page. Reload it and select the "
+                "passage again; your note is kept in the box."
+            )
+        try:
+            anchor = validate_anchor(
+                revision.text,
+                exact=data["exact"],
+                start=data["start"],
+                end=data["end"],
+                prefix=data["prefix"],
+                suffix=data["suffix"],
+            )
+        except AnchorError as error:
+            return refuse(str(error))
+
+    post = Post(
+        document=document,
+        author=request.user,
+        parent=parent,
+        depth=parent.depth + 1 if parent else 0,
+        body=data["body"],
+        body_html=render_markdown(data["body"]),
+        status=Post.Status.PUBLISHED,
+    )
+    if anchor:
+        post.revision = revision
+        post.exact, post.prefix, post.suffix = anchor.exact, anchor.prefix, anchor.suffix
+        post.start, post.end = anchor.start, anchor.end
+    post.save()
+    return _after_change(request, post, "Posted.")
+
+
+def _after_change(request: HttpRequest, post: Post, announcement: str) -> HttpResponse:
+    if post.is_held:
+        announcement = "Your post is awaiting moderation."
+    if wants_fragment(request):
+        response = render_document(
+            request,
+            post.document,
+            template_name="annotate/document.html#main",
+        )
+        response[FRAGMENT_HEADER + "-Post"] = str(post.pk)
+        response[FRAGMENT_HEADER + "-Announce"] = announcement
+        return response
+    messages.success(request, announcement)
+    return redirect(post.get_absolute_url())
+
+
+@login_required
+def edit_post(request: HttpRequest, pk: int) -> HttpResponse:
+    post = get_post_for_author(request, pk)
+    if post.status == Post.Status.REMOVED:
+        raise PermissionDenied("A moderator removed this post; it can no longer be edited.")
+    form = EditForm(request.POST or None, initial={"body": post.body})
+    if request.method == "POST":
+        if form.is_valid():
+            body = form.cleaned_data["body"]
+            if body != post.body:
+                post.edit(body, render_markdown(body))
+            return _after_change(request, post, "Saved.")
+        if wants_fragment(request):
+            message = " ".join(m for errors in form.errors.values() for m in errors)
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    status = 400 if form.errors else 200
+    return render(request, "annotate/edit_post.html", {"post": post, "form": form}, status=status)
+
+
+@login_required
+def delete_post(request: HttpRequest, pk: int) -> HttpResponse:
+    post = get_post_for_author(request, pk)
+    if request.method == "POST":
+        post.delete_by_author()
+        if wants_fragment(request):
+            response = render_document(
+                request, post.document, template_name="annotate/document.html#main"
+            )
+            response[FRAGMENT_HEADER + "-Announce"] = "Deleted."
+            return response
+        messages.success(request, "Your post was deleted.")
+        return redirect(post.document)
+    return render(request, "annotate/delete_post.html", {"post": post})
+
+
+@require_POST
+@login_required
+def preview(request: HttpRequest) -> HttpResponse:
+    form = EditForm(request.POST)
+    if not form.is_valid():
+        message = " ".join(m for errors in form.errors.values() for m in errors)
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    return HttpResponse(render_markdown(form.cleaned_data["body"]))
+
+
+@require_safe
+def post_permalink(request: HttpRequest, pk: int) -> HttpResponse:
+    post = get_object_or_404(
+        Post.objects.visible_to(request.user).select_related("document"), pk=pk
+    )
+    return redirect(post.get_absolute_url())
+
+
+@require_safe
+def annotations_jsonld(request: HttpRequest, slug: str) -> JsonResponse:
+    document = get_document_for_reader(request, slug)
+    posts = (
+        Post.objects.for_document(document)
+        .visible_to(request.user)
+        .filter(deleted_at=None)
+        .select_related("author", "revision")
+    )
+    collection = annotation_collection(request, document, posts)
+    return JsonResponse(
+        collection,
+        content_type='application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"',
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    )
+
+
+@require_safe
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "annotate/privacy.html")

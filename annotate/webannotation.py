@@ -1,0 +1,72 @@
+"""The W3C Web Annotation Data Model view of a document's discussion."""
+
+from collections.abc import Iterable
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from .models import Document, Post
+
+CONTEXT = "http://www.w3.org/ns/anno.jsonld"
+
+
+def annotation_collection(request: HttpRequest, document: Document, posts: Iterable[Post]) -> dict:
+    document_url = request.build_absolute_uri(document.get_absolute_url())
+    collection_url = request.build_absolute_uri(reverse("annotations_jsonld", args=[document.slug]))
+    items = [web_annotation(request, document_url, post) for post in posts]
+    return {
+        "@context": CONTEXT,
+        "id": collection_url,
+        "type": "AnnotationCollection",
+        "label": f"Annotations on “{document.title}”",
+        "total": len(items),
+        "first": {
+            "id": f"{collection_url}?page=1",
+            "type": "AnnotationPage",
+            "startIndex": 0,
+            "items": items,
+        },
+    }
+
+
+def post_iri(request: HttpRequest, post_id: int) -> str:
+    return request.build_absolute_uri(reverse("post", args=[post_id]))
+
+
+def web_annotation(request: HttpRequest, document_url: str, post: Post) -> dict:
+    annotation = {
+        "id": post_iri(request, post.pk),
+        "type": "Annotation",
+        "motivation": "replying" if post.parent_id else "commenting",
+        "created": post.created_at.isoformat(),
+        "creator": {"type": "Person", "name": post.author_name},
+        "body": {
+            "type": "TextualBody",
+            "value": post.body,
+            "format": "text/markdown",
+        },
+    }
+    if post.edited_at:
+        annotation["modified"] = post.edited_at.isoformat()
+    if post.parent_id:
+        annotation["target"] = post_iri(request, post.parent_id)
+    elif post.is_annotation:
+        annotation["target"] = {
+            "source": document_url,
+            "state": {
+                "type": "HttpRequestState",
+                "value": f"revision={post.revision.number}",
+            },
+            "selector": [
+                {
+                    "type": "TextQuoteSelector",
+                    "exact": post.exact,
+                    "prefix": post.prefix,
+                    "suffix": post.suffix,
+                },
+                {"type": "TextPositionSelector", "start": post.start, "end": post.end},
+            ],
+        }
+    else:
+        annotation["target"] = document_url
+    return annotation

@@ -1,0 +1,86 @@
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from annotate.models import Document, User
+
+# Playwright runs an event loop in the test thread; the live server's
+# database work happens in its own thread, so Django's guard does not apply.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium; without it browser tests skip, except in CI where they fail."""
+    if not Path(CHROMIUM).exists():
+        reason = (
+            f"browser tests need Chromium at {CHROMIUM}: install it (apt-get install chromium) "
+            "or set CHROMIUM_PATH"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def plain_static_files(settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def make_user(display_name: str, email: str, **extra) -> User:
+    user = User.objects.create_user(
+        email=email, password="correct horse 42", display_name=display_name, **extra
+    )
+    user.emailaddress_set.create(email=email, verified=True, primary=True)
+    return user
+
+
+@pytest.fixture
+def author(db) -> User:
+    return make_user("Ada Author", "ada@example.com")
+
+
+@pytest.fixture
+def stranger(db) -> User:
+    return make_user("Sam Stranger", "sam@example.com")
+
+
+@pytest.fixture
+def moderator(db) -> User:
+    return make_user("Mo Moderator", "mo@example.com", is_staff=True)
+
+
+@pytest.fixture
+def seeded(db) -> Document:
+    """The seed text, loaded as `make run` loads it."""
+    call_command("load_seeds", verbosity=0)
+    return Document.objects.with_text().get(slug="execute-the-pows")
+
+
+@pytest.fixture
+def document(db) -> Document:
+    document = Document.objects.create(slug="sample", title="Sample text")
+    document.revise("First paragraph, with some words.\n\nSecond paragraph follows here.")
+    return Document.objects.with_text().get(pk=document.pk)
