@@ -1,5 +1,6 @@
 """How django-allauth creates and names our users."""
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
@@ -13,6 +14,8 @@ def display_name_field() -> forms.CharField:
     return forms.CharField(
         label="Display name",
         max_length=50,
+        # The field strips spaces, so a blank name never reaches clean_display_name.
+        error_messages={"required": "Choose a display name: it is shown on your posts."},
         help_text=DISPLAY_NAME_HELP,
         widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
     )
@@ -33,6 +36,16 @@ def clean_display_name(value: str) -> str:
 class SignupForm(AllauthSignupForm):
     display_name = display_name_field()
     field_order = ["display_name", "email", "password1", "password2"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # allauth hides its honeypot with an inline style, which our
+        # Content-Security-Policy blocks (leaving the field visible); the site
+        # stylesheet's class hides it the same way.
+        honeypot = self.fields.get(account_settings.SIGNUP_FORM_HONEYPOT_FIELD or "")
+        if honeypot:
+            honeypot.widget.attrs.pop("style", None)
+            honeypot.widget.attrs["class"] = "visually-hidden"
 
     def clean_display_name(self) -> str:
         return clean_display_name(self.cleaned_data["display_name"])

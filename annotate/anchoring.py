@@ -65,7 +65,9 @@ def validate_anchor(
         raise AnchorError("The selection’s position is invalid (negative). Select the words again.")
     if end > len(text):
         raise AnchorError("The selection runs past the end of the text. Select the words again.")
-    if end <= start:
+    if end < start:
+        raise AnchorError("The selection ends before it starts. Select the words again.")
+    if end == start:
         raise AnchorError("The selection is empty. Select the words you want to annotate.")
     if end - start > MAX_QUOTE_LENGTH:
         raise AnchorError(

@@ -39,6 +39,11 @@ class Thread:
         return self.reply_count > COLLAPSE_REPLIES_AFTER
 
     @property
+    def note_count(self) -> int:
+        """Posts a reader can read in the thread: a deleted first post is only a placeholder."""
+        return self.reply_count + (not self.root.is_deleted)
+
+    @property
     def reply_ids(self) -> set[int]:
         return {row.post.pk for row in self.replies}
 
@@ -92,7 +97,7 @@ def build_discussion(document: Document, user, posts=None) -> Discussion:
         else:
             comment_threads.append(thread)
 
-    note_counts = {pk: 1 + thread.reply_count for pk, thread in annotation_threads.items()}
+    note_counts = {pk: thread.note_count for pk, thread in annotation_threads.items()}
     paragraphs = []
     highlight_counts = set()
     for paragraph in segment(text, highlights):
@@ -109,7 +114,7 @@ def build_discussion(document: Document, user, posts=None) -> Discussion:
     return Discussion(
         paragraphs=paragraphs,
         comment_threads=comment_threads,
-        comment_count=sum(t.reply_count + (not t.root.is_deleted) for t in comment_threads),
+        comment_count=sum(thread.note_count for thread in comment_threads),
         annotation_count=len(annotation_threads),
         orphans=orphans,
         note_counts=note_counts,

@@ -2,6 +2,10 @@ from django import forms
 
 from .rendering import MAX_BODY_LENGTH
 
+# Django's CharField already refuses NUL characters; these say so in our words.
+NUL_IN_TEXT = "The text contains a NUL character; remove it and retry."
+NUL_IN_SELECTION = "The selection contains a NUL character. Select the words again."
+
 
 class BodyField(forms.CharField):
     def __init__(self, **kwargs):
@@ -14,16 +18,22 @@ class BodyField(forms.CharField):
                 "max_length": (
                     "Keep it under %(limit_value)s characters (this has %(show_value)s)."
                 ),
+                "null_characters_not_allowed": NUL_IN_TEXT,
             },
         )
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 5, "maxlength": MAX_BODY_LENGTH}))
         super().__init__(**kwargs)
 
-    def clean(self, value):
-        value = super().clean(value)
-        if "\x00" in value:
-            raise forms.ValidationError("The text contains a NUL character; remove it and retry.")
-        return value
+
+class SelectorField(forms.CharField):
+    """Quoted words or their context, exactly as the browser measured them."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("strip", False)
+        kwargs.setdefault("widget", forms.HiddenInput)
+        kwargs.setdefault("error_messages", {"null_characters_not_allowed": NUL_IN_SELECTION})
+        super().__init__(**kwargs)
 
 
 class PostForm(forms.Form):
@@ -34,13 +44,16 @@ class PostForm(forms.Form):
     revision = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
     start = forms.IntegerField(required=False, widget=forms.HiddenInput)
     end = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    exact = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
-    prefix = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
-    suffix = forms.CharField(required=False, strip=False, widget=forms.HiddenInput)
+    exact = SelectorField()
+    prefix = SelectorField()
+    suffix = SelectorField()
 
     def has_anchor(self) -> bool:
+        # Fields that failed their own validation are missing from cleaned_data.
         data = self.cleaned_data
-        return data.get("start") is not None or data.get("end") is not None or bool(data["exact"])
+        return (
+            data.get("start") is not None or data.get("end") is not None or bool(data.get("exact"))
+        )
 
     def clean(self):
         data = super().clean()

@@ -32,6 +32,12 @@ class Seed:
     text: str
 
 
+def _header_field(line: str) -> tuple[str, str] | None:
+    name, colon, value = line.partition(":")
+    name = name.strip().lower()
+    return (name, value.strip()) if colon and name in FIELDS else None
+
+
 def parse_seed(path: Path) -> Seed:
     try:
         raw = path.read_text(encoding="utf-8")
@@ -41,17 +47,21 @@ def parse_seed(path: Path) -> Seed:
         ) from error
     header, separator, body = normalize_text(raw).partition("\n\n")
     if not separator:
+        # Trailing blank lines are stripped, so a header with nothing after it
+        # lands here too: say what is really missing.
+        if all(_header_field(line) for line in header.split("\n")):
+            raise SeedError(f"{path.name}: the text after the header is empty.")
         raise SeedError(f"{path.name}: expected header lines, a blank line, then the text.")
     fields: dict[str, str] = {}
     for number, line in enumerate(header.split("\n"), start=1):
-        name, colon, value = line.partition(":")
-        name = name.strip().lower()
-        if not colon or name not in FIELDS:
+        field = _header_field(line)
+        if field is None:
             raise SeedError(
                 f"{path.name}, line {number}: expected one of "
                 f"{', '.join(sorted(f.title() for f in FIELDS))} followed by a colon, got {line!r}."
             )
-        fields[name] = value.strip()
+        name, value = field
+        fields[name] = value
     if not fields.get("title"):
         raise SeedError(f"{path.name}: the Title line is missing or empty.")
     text = normalize_text(body)

@@ -124,6 +124,8 @@ def create_post(request: HttpRequest, slug: str) -> HttpResponse:
     anchor = None
     revision = document.current_revision
     if form.has_anchor():
+        if revision is None:
+            return refuse("This text has no words to annotate yet.")
         if data["revision"] and data["revision"] != revision.pk:
             return refuse(
                 "The text has changed since you loaded the page. Reload it and select the "
@@ -179,7 +181,8 @@ def edit_post(request: HttpRequest, pk: int) -> HttpResponse:
     post = get_post_for_author(request, pk)
     if post.status == Post.Status.REMOVED:
         raise PermissionDenied("A moderator removed this post; it can no longer be edited.")
-    form = EditForm(request.POST or None, initial={"body": post.body})
+    # Bound on every POST, even an empty one, so that it is validated.
+    form = EditForm(request.POST if request.method == "POST" else None, initial={"body": post.body})
     if request.method == "POST":
         if form.is_valid():
             body = form.cleaned_data["body"]
@@ -230,13 +233,15 @@ def post_permalink(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 def annotations_jsonld(request: HttpRequest, slug: str) -> JsonResponse:
     document = get_document_for_reader(request, slug)
-    posts = (
+    posts = list(
         Post.objects.for_document(document)
         .visible_to(request.user)
-        .filter(deleted_at=None)
         .select_related("author", "revision")
     )
-    collection = annotation_collection(request, document, posts)
+    # Exactly what the page shows: no deleted posts, and no replies whose
+    # thread is hidden (under a removed post or someone else's held one).
+    shown = build_discussion(document, request.user, posts).posts_by_id
+    collection = annotation_collection(request, document, [p for p in posts if p.pk in shown])
     return JsonResponse(
         collection,
         content_type='application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"',

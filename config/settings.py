@@ -241,7 +241,7 @@ SOCIALACCOUNT_FORMS = {"signup": "annotate.accounts.SocialSignupForm"}
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 
-# Email: the console on a laptop, SMTP when EMAIL_HOST is set.
+# Email: the console on a laptop, SMTP when EMAIL_HOST is set or DEBUG is off.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 if EMAIL_HOST:
     _use_tls = env_bool("EMAIL_USE_TLS", True)
@@ -264,8 +264,18 @@ if EMAIL_HOST:
             },
         }
     }
-else:
+elif DEBUG:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    # A server without EMAIL_HOST hands mail to its own relay on localhost:25
+    # (Django's default): printing confirmation links to the console would
+    # leave nobody able to confirm an account.
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "localhost", "timeout": env_int("EMAIL_TIMEOUT", 10, minimum=1)},
+        }
+    }
 del EMAIL_HOST
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "annotate <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -84,3 +84,13 @@ def document(db) -> Document:
     document = Document.objects.create(slug="sample", title="Sample text")
     document.revise("First paragraph, with some words.\n\nSecond paragraph follows here.")
     return Document.objects.with_text().get(pk=document.pk)
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server) -> str:
+    """Relative URLs in page.goto() go to the live server.
+
+    This also replaces pytest-playwright's own base_url fixture, a method on a
+    plugin class that pytest 9 deprecates (an error here, as warnings are).
+    """
+    return live_server.url

@@ -18,6 +18,13 @@ function announce(message) {
   window.setTimeout(() => { live.textContent = message; }, 50);
 }
 
+// The text proper: its paragraphs, not the threads and reply boxes beside them
+// (which sit inside #text too, between the paragraphs).
+function inParagraph(node) {
+  const element = node?.nodeType === Node.ELEMENT_NODE ? node : node?.parentElement;
+  return Boolean(element?.closest("#text p[data-s]"));
+}
+
 function csrfToken(form) {
   return $("input[name=csrfmiddlewaretoken]", form)?.value ?? "";
 }
@@ -69,13 +76,22 @@ class ReadingPage {
 
     if (this.toolbar) this.toolbar.hidden = false;
     document.body.classList.add("has-toolbar");
+    this.trackToolbarHeight();
     this.makeTextFocusable();
+    this.caret = document.createElement("span");
+    this.caret.className = "text-caret";
+    this.caret.setAttribute("aria-hidden", "true");
+    this.caret.hidden = true;
+    document.body.append(this.caret);
 
     document.addEventListener("selectionchange", () => this.onSelectionChange());
     document.addEventListener("click", (event) => this.onClick(event));
     document.addEventListener("keydown", (event) => this.onKeyDown(event));
     document.addEventListener("submit", (event) => this.onSubmit(event));
     document.addEventListener("toggle", (event) => this.onToggle(event), true);
+    document.addEventListener("focusin", (event) => this.onFocusChange(event));
+    document.addEventListener("focusout", () => window.setTimeout(() => this.placeCaret()));
+    window.addEventListener("resize", () => this.placeCaret());
     this.bubble?.addEventListener("mousedown", (event) => event.preventDefault());
 
     this.restorePending();
@@ -83,6 +99,17 @@ class ReadingPage {
 
   get textRoot() {
     return $("#text", this.root.isConnected ? this.root : document);
+  }
+
+  // The fixed toolbar must never cover the element that has keyboard focus
+  // (WCAG 2.4.11): the stylesheet keeps that much room at the bottom.
+  trackToolbarHeight() {
+    if (!this.toolbar) return;
+    const update = () => {
+      document.documentElement.style.setProperty("--toolbar-height", `${this.toolbar.offsetHeight}px`);
+    };
+    new ResizeObserver(update).observe(this.toolbar);
+    update();
   }
 
   makeTextFocusable() {
@@ -93,9 +120,69 @@ class ReadingPage {
     text.setAttribute("aria-label", "Text. Select words with Shift and the arrow keys, then press Enter to annotate them.");
   }
 
-  onSelectionChange() {
+  // selectionchange arrives as a queued task, so a key press or click can come
+  // before it: read the selection afresh whenever acting on it.
+  readSelection() {
     const text = this.textRoot;
     this.anchor = text ? selectionAnchor(text) : null;
+    return this.anchor;
+  }
+
+  onFocusChange(event) {
+    const text = this.textRoot;
+    // Arriving by keyboard, put the caret at the start of the text so it can be seen.
+    if (text && event.target === text && text.matches(":focus-visible")) {
+      const selection = window.getSelection();
+      if (!selection.rangeCount || !inParagraph(selection.anchorNode)) this.collapseToStart(text);
+    }
+    this.placeCaret();
+  }
+
+  collapseToStart(text) {
+    const first = $("p[data-s]", text);
+    if (!first) return false;
+    const walker = document.createTreeWalker(first, NodeFilter.SHOW_TEXT);
+    window.getSelection().collapse(walker.nextNode() ?? first, 0);
+    return true;
+  }
+
+  // Text that is not editable shows no caret of its own, so keyboard readers
+  // would move through it blind: draw one where the collapsed selection is.
+  placeCaret() {
+    if (!this.caret) return;
+    const text = this.textRoot;
+    const selection = window.getSelection();
+    const reading = document.activeElement === text || inParagraph(document.activeElement);
+    const rect = reading && selection.isCollapsed ? this.focusPointRect() : null;
+    this.caret.hidden = !rect;
+    if (!rect) return;
+    this.caret.style.top = `${window.scrollY + rect.top}px`;
+    this.caret.style.left = `${window.scrollX + rect.left}px`;
+    this.caret.style.height = `${rect.height}px`;
+  }
+
+  // Where the moving end of the selection is on screen, if it is in the text.
+  focusPointRect() {
+    const selection = window.getSelection();
+    if (!selection.rangeCount || !inParagraph(selection.focusNode)) return null;
+    const range = document.createRange();
+    range.setStart(selection.focusNode, selection.focusOffset);
+    const rect = range.getClientRects()[0] ?? range.getBoundingClientRect();
+    return rect.height ? rect : null;
+  }
+
+  // Keep the moving end of a keyboard selection on screen, above the toolbar.
+  revealFocusPoint() {
+    const rect = this.focusPointRect();
+    if (!rect) return;
+    const bottom = window.innerHeight - (this.toolbar?.hidden === false ? this.toolbar.offsetHeight : 0);
+    if (rect.bottom > bottom) window.scrollBy({ top: rect.bottom - bottom + 16, behavior: "instant" });
+    else if (rect.top < 0) window.scrollBy({ top: rect.top - 16, behavior: "instant" });
+  }
+
+  onSelectionChange() {
+    this.readSelection();
+    this.placeCaret();
     if (this.annotateButton) this.annotateButton.disabled = !this.anchor;
     const hint = $("[data-toolbar-hint]");
     if (hint) {
@@ -132,33 +219,46 @@ class ReadingPage {
       this.closeComposer();
       return;
     }
-    if (!text || !text.contains(event.target)) return;
-    if (event.target.closest("a.hl") && !this.anchor && (event.key === "Enter" || event.key === " ")) {
-      return; // let the highlight link open its thread
-    }
-    if (event.key === "Enter" && this.anchor) {
-      event.preventDefault();
-      this.startAnnotation();
+    if (event.key === "Tab" && this.composer && !this.composer.hidden) {
+      this.keepFocusInComposer(event);
       return;
+    }
+    const form = event.target.closest?.("[data-annotation-form], [data-reply-form]");
+    if (form && event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.matches("textarea")) {
+      event.preventDefault();
+      form.requestSubmit();
+      return;
+    }
+    // Keys typed in a reply box or on a thread beside the paragraphs are theirs.
+    if (!text || (event.target !== text && !inParagraph(event.target))) return;
+    if (event.key === "Enter" || event.key === " ") {
+      const anchor = this.readSelection();
+      if (!anchor) return; // on a highlight, let the link open its thread
+      if (event.key === "Enter") {
+        event.preventDefault();
+        this.startAnnotation();
+        return;
+      }
     }
     // Keyboard selection in read-only text: arrows move a caret, Shift+arrows extend it.
     const directions = { ArrowLeft: "backward", ArrowRight: "forward", ArrowUp: "backward", ArrowDown: "forward" };
     const direction = directions[event.key];
     if (!direction || event.altKey || event.metaKey) return;
     const selection = window.getSelection();
-    if (!selection.rangeCount || !text.contains(selection.anchorNode)) {
-      const first = $("p[data-s]", text);
-      if (!first) return;
-      selection.collapse(first.firstChild?.firstChild ?? first, 0);
+    if (!selection.rangeCount || !inParagraph(selection.anchorNode)) {
+      if (!this.collapseToStart(text)) return;
     }
     const granularity = event.key === "ArrowUp" || event.key === "ArrowDown" ? "line" : event.ctrlKey ? "word" : "character";
     event.preventDefault();
     selection.modify(event.shiftKey ? "extend" : "move", direction, granularity);
+    this.revealFocusPoint();
+    this.placeCaret();
   }
 
   onClick(event) {
     const target = event.target;
     if (target.closest("[data-annotate], [data-bubble]") && !target.closest("[data-annotate-anon]")) {
+      this.readSelection();
       if (target.closest("[data-bubble][data-anon]")) {
         this.savePending();
         window.location.href = $("[data-annotate-anon]")?.href ?? "/accounts/login/";
@@ -169,12 +269,13 @@ class ReadingPage {
       return;
     }
     if (target.closest("[data-sign-in]")) {
+      this.readSelection();
       this.savePending();
       return;
     }
     const highlight = target.closest("a.hl");
     if (highlight) {
-      if (this.anchor) {
+      if (this.readSelection()) {
         event.preventDefault(); // the reader is selecting, not opening
         return;
       }
@@ -241,10 +342,39 @@ class ReadingPage {
     form.elements.exact.value = this.anchor.exact;
     $("[data-quote]", form).textContent = this.anchor.exact;
     clearError(form);
-    this.returnFocus = document.activeElement;
+    if (this.composer.hidden) this.returnFocus = document.activeElement;
+    this.markPassage();
     this.composer.hidden = false;
     if (this.bubble) this.bubble.hidden = true;
     form.elements.body.focus();
+  }
+
+  // The composer covers part of the page (most of it on a phone), so it is
+  // modal: Tab stays inside it and never lands on something hidden behind it
+  // (WCAG 2.4.11). Escape or Cancel leave it.
+  keepFocusInComposer(event) {
+    const focusable = $$("textarea, input:not([type=hidden]), button:not(:disabled), a[href]", this.composer)
+      .filter((element) => !element.closest("[hidden]"));
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    const inside = this.composer.contains(document.activeElement);
+    if (event.shiftKey && (document.activeElement === first || !inside)) {
+      event.preventDefault();
+      last?.focus();
+    } else if (!event.shiftKey && (document.activeElement === last || !inside)) {
+      event.preventDefault();
+      first?.focus();
+    }
+  }
+
+  // Writing in the note box takes the selection away; keep the passage marked
+  // (CSS Custom Highlight API, where there is one) and remember it for Cancel.
+  markPassage() {
+    const selection = window.getSelection();
+    this.passage = selection.rangeCount ? selection.getRangeAt(0).cloneRange() : null;
+    if (this.passage && window.Highlight && CSS.highlights) {
+      CSS.highlights.set("annotate-passage", new Highlight(this.passage));
+    }
   }
 
   closeComposer({ focusHighlightOf } = {}) {
@@ -252,15 +382,32 @@ class ReadingPage {
     this.composer.hidden = true;
     const form = $("form", this.composer);
     $("[data-preview-output]", form).hidden = true;
+    if (window.CSS?.highlights) CSS.highlights.delete("annotate-passage");
+    const passage = this.passage;
+    this.passage = null;
     const highlight = focusHighlightOf && $(`a.hl[data-posts~="${focusHighlightOf}"]`);
-    if (highlight) highlight.focus();
-    else if (this.returnFocus?.isConnected) this.returnFocus.focus();
+    if (highlight) {
+      highlight.focus();
+      return;
+    }
+    // Cancelled: give the selection back, then focus back where the reader was.
+    if (passage?.startContainer.isConnected && this.textRoot?.contains(passage.startContainer)) {
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(passage);
+      this.onSelectionChange();
+    }
+    const back = this.returnFocus;
+    if (back?.isConnected && back !== document.body && !back.disabled && !back.closest("[hidden]")) back.focus();
     else this.textRoot?.focus();
   }
 
   openReply(link) {
     const article = link.closest("article.post");
-    const existing = article.parentElement.querySelector(":scope > form[data-reply-form]");
+    // A reply form to this post may be open already, maybe rendered by the server.
+    const existing = $$("form[data-reply-form]", this.root).find(
+      (form) => form.elements.parent.value === link.dataset.replyTo,
+    );
     if (existing) {
       existing.elements.body.focus();
       return;
@@ -366,6 +513,13 @@ class ReadingPage {
     if (!pending || pending.slug !== this.slug || !pending.anchor) return;
     if (!selectOffsets(this.textRoot, pending.anchor.start, pending.anchor.end)) return;
     this.anchor = selectionAnchor(this.textRoot);
+    if (this.anchor?.exact !== pending.anchor.exact) {
+      // The text changed meanwhile: these offsets now hold other words.
+      sessionStorage.removeItem(PENDING_KEY);
+      window.getSelection().removeAllRanges();
+      this.anchor = null;
+      return;
+    }
     if (this.composer && this.anchor) {
       sessionStorage.removeItem(PENDING_KEY);
       this.startAnnotation();
