@@ -1,5 +1,6 @@
 from django import forms
 
+from .models import Flag
 from .rendering import MAX_BODY_LENGTH
 
 # Django's CharField already refuses NUL characters; these say so in our words.
@@ -47,6 +48,8 @@ class PostForm(forms.Form):
     exact = SelectorField()
     prefix = SelectorField()
     suffix = SelectorField()
+    # The honeypot: hidden from people, filled in by bots (see spam.HONEYPOT_FIELD).
+    website = forms.CharField(required=False, strip=False)
 
     def has_anchor(self) -> bool:
         # Fields that failed their own validation are missing from cleaned_data.
@@ -66,3 +69,18 @@ class PostForm(forms.Form):
 
 class EditForm(forms.Form):
     body = BodyField()
+
+
+class FlagForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="What is wrong with this post?",
+        choices=Flag.Reason.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose a reason for your report."},
+    )
+    note = forms.CharField(
+        label="Anything a moderator should know? (optional)",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
+    )

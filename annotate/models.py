@@ -83,6 +83,12 @@ class Document(models.Model):
     current_revision = models.ForeignKey(
         "Revision", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    premoderated = models.BooleanField(
+        default=False, help_text="Hold every new post on this text for a moderator."
+    )
+    discussion_closes_at = models.DateTimeField(
+        null=True, blank=True, help_text="After this time nobody can post on this text."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -96,6 +102,10 @@ class Document(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("document", args=[self.slug])
+
+    @property
+    def discussion_closed(self) -> bool:
+        return self.discussion_closes_at is not None and self.discussion_closes_at <= timezone.now()
 
     @property
     def text(self) -> str:
@@ -158,6 +168,23 @@ class Revision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document} (revision {self.number})"
+
+
+class HeldReason(models.TextChoices):
+    CHECKING = "checking", "Waiting for the spam check"
+    CHECK_FAILED = "check_failed", "Spam check failed; retrying"
+    CHECK_ABANDONED = "check_abandoned", "Spam check gave up; needs a moderator"
+    LINKS = "links", "Too many links"
+    KEYWORD = "keyword", "Moderation keyword"
+    FIRST_POST = "first_post", "First post of a new reader"
+    PREMODERATED = "premoderated", "Text is pre-moderated"
+    FLAGS = "flags", "Reported by readers"
+
+
+class Verdict(models.TextChoices):
+    HAM = "ham", "Not spam"
+    SPAM = "spam", "Spam"
+    DISCARD = "discard", "Blatant spam (discard)"
 
 
 class PostQuerySet(models.QuerySet):
@@ -223,6 +250,25 @@ class Post(models.Model):
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.PUBLISHED, db_index=True
     )
+    held_reason = models.CharField(
+        max_length=20, choices=HeldReason.choices, blank=True, help_text="Why a post is pending."
+    )
+    spam_verdict = models.CharField(
+        "Akismet verdict", max_length=10, choices=Verdict.choices, blank=True
+    )
+    flag_count = models.PositiveIntegerField(
+        default=0, help_text="Reports by readers not yet reviewed by a moderator."
+    )
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    moderated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a moderator last decided; checks never override it."
+    )
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
@@ -286,3 +332,229 @@ class Post(models.Model):
         self.body_html = ""
         self.deleted_at = timezone.now()
         self.save(update_fields=["body", "body_html", "deleted_at"])
+        self.record(PostEvent.Kind.DELETED, actor=self.author)
+
+    # Moderation. Every change of status is a verb that saves only what it
+    # changes and writes a history row, so a post's story can be read back.
+
+    def record(self, kind: str, *, actor=None, detail: str = "") -> "PostEvent":
+        return PostEvent.objects.create(post=self, kind=kind, actor=actor, detail=detail)
+
+    @property
+    def moderated(self) -> bool:
+        return self.moderated_at is not None
+
+    def hold(self, reason: str, *, detail: str = "") -> None:
+        self.status = Post.Status.PENDING
+        self.held_reason = reason
+        self.save(update_fields=["status", "held_reason"])
+        self.record(PostEvent.Kind.HELD, detail=detail or HeldReason(reason).label)
+
+    def publish(self, *, detail: str = "") -> None:
+        self.status = Post.Status.PUBLISHED
+        self.held_reason = ""
+        self.save(update_fields=["status", "held_reason"])
+        self.record(PostEvent.Kind.PUBLISHED, detail=detail)
+
+    def mark_spam_by_rule(self, detail: str) -> None:
+        self.status = Post.Status.SPAM
+        self.held_reason = ""
+        self.save(update_fields=["status", "held_reason"])
+        self.record(PostEvent.Kind.RULE_SPAM, detail=detail)
+
+    def _decide(self, status: str, by, kind: str, detail: str = "") -> None:
+        self.status = status
+        self.held_reason = ""
+        self.moderated_by = by
+        self.moderated_at = timezone.now()
+        fields = ["status", "held_reason", "moderated_by", "moderated_at"]
+        if status != Post.Status.SPAM and self.flag_count:
+            self.flags.filter(resolved_at=None).update(resolved_at=self.moderated_at)
+            self.flag_count = 0
+            fields.append("flag_count")
+        self.save(update_fields=fields)
+        self.record(kind, actor=by, detail=detail)
+
+    def approve(self, *, by) -> None:
+        self._decide(Post.Status.PUBLISHED, by, PostEvent.Kind.APPROVED)
+
+    def mark_spam(self, *, by) -> None:
+        self._decide(Post.Status.SPAM, by, PostEvent.Kind.MARKED_SPAM)
+
+    def mark_not_spam(self, *, by) -> None:
+        self._decide(Post.Status.PUBLISHED, by, PostEvent.Kind.MARKED_HAM)
+
+    def remove(self, *, by) -> None:
+        self._decide(Post.Status.REMOVED, by, PostEvent.Kind.REMOVED)
+
+
+class SpamCheck(models.Model):
+    """
+    What was (or will be) sent to Akismet about a post, and how checking went.
+
+    The payload is saved with the post, before any network call, so a post is
+    never lost to a failing check, and so that reporting a mistake to Akismet
+    later sends exactly what the check saw.
+    """
+
+    post = models.OneToOneField(
+        Post, on_delete=models.CASCADE, primary_key=True, related_name="spam_check"
+    )
+    payload = models.JSONField(default=dict)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_error = models.TextField(blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    final_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the verdict became final (privacy countdown)."
+    )
+    erased_at = models.DateTimeField(
+        null=True, blank=True, help_text="When IP address, user agent and referrer were erased."
+    )
+    submission = models.CharField(
+        max_length=4,
+        choices=[("spam", "submit-spam"), ("ham", "submit-ham")],
+        blank=True,
+        help_text="A report to Akismet still to be sent.",
+    )
+    submission_attempts = models.PositiveIntegerField(default=0)
+    submission_next_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    PRIVATE_FIELDS = ("user_ip", "user_agent", "referrer")
+
+    def __str__(self) -> str:
+        return f"spam check of post #{self.post_id}"
+
+
+class PostEvent(models.Model):
+    """One line of a post's moderation history."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        EDITED = "edited", "Edited by author"
+        DELETED = "deleted", "Deleted by author"
+        HELD = "held", "Held for moderation"
+        PUBLISHED = "published", "Published"
+        RULE_SPAM = "rule_spam", "Marked spam by a rule"
+        AKISMET_HAM = "akismet_ham", "Akismet: not spam"
+        AKISMET_SPAM = "akismet_spam", "Akismet: spam"
+        AKISMET_DISCARD = "akismet_discard", "Akismet: blatant spam (discard)"
+        AKISMET_ERROR = "akismet_error", "Akismet check failed"
+        AKISMET_GAVE_UP = "akismet_gave_up", "Akismet checks given up"
+        RECHECK = "recheck", "Recheck requested"
+        APPROVED = "approved", "Approved by a moderator"
+        MARKED_SPAM = "marked_spam", "Marked spam by a moderator"
+        MARKED_HAM = "marked_ham", "Marked not spam by a moderator"
+        REMOVED = "removed", "Removed by a moderator"
+        SUBMITTED_SPAM = "submitted_spam", "Reported to Akismet as spam"
+        SUBMITTED_HAM = "submitted_ham", "Reported to Akismet as not spam"
+        SUBMIT_ERROR = "submit_error", "Report to Akismet failed"
+        FLAGGED = "flagged", "Reported by a reader"
+        ERASED = "erased", "Personal data erased from the spam-check record"
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.at:%Y-%m-%d %H:%M})"
+
+
+class Flag(models.Model):
+    """A reader's report that a post breaks the rules."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam or advertising"
+        ABUSE = "abuse", "Abusive or hateful"
+        OFF_TOPIC = "off_topic", "Off topic"
+        OTHER = "other", "Something else"
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="flags")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "reporter"], name="one_flag_per_reader")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} on post #{self.post_id}"
+
+
+class ModerationSettings(models.Model):
+    """The site's moderation rules, edited in the admin (one row)."""
+
+    link_limit = models.PositiveIntegerField(
+        default=2, help_text="Hold a post with this many links or more (0: never)."
+    )
+    moderation_keys = models.TextField(
+        blank=True,
+        help_text="One word, phrase or IP address a line. A post whose content, author name, "
+        "email or IP contains one is held for moderation.",
+    )
+    disallowed_keys = models.TextField(
+        blank=True,
+        help_text="One word, phrase or IP address a line. A post that contains one is "
+        "marked as spam.",
+    )
+    hold_first_post = models.BooleanField(
+        default=False, help_text="Hold a reader's posts until one of them has been approved."
+    )
+    flood_seconds = models.PositiveIntegerField(
+        default=15, help_text="A reader may post at most once in this many seconds (0: no limit)."
+    )
+    flag_threshold = models.PositiveIntegerField(
+        default=3, help_text="Hide a post for review once this many readers have reported it."
+    )
+    spam_retention_days = models.PositiveIntegerField(
+        default=15, help_text="Delete spam automatically after this many days."
+    )
+    privacy_retention_days = models.PositiveIntegerField(
+        default=15,
+        help_text="Erase IP address, user agent and referrer this many days after the "
+        "spam verdict is final.",
+    )
+
+    class Meta:
+        verbose_name = "moderation settings"
+        verbose_name_plural = "moderation settings"
+
+    def __str__(self) -> str:
+        return "Moderation settings"
+
+    @classmethod
+    def load(cls) -> "ModerationSettings":
+        settings_row, _ = cls.objects.get_or_create(pk=1)
+        return settings_row
+
+
+class OutboundEmail(models.Model):
+    """
+    An email waiting to be sent, or sent. Mail goes out from background tasks;
+    a message whose sending fails stays here and is tried again.
+    """
+
+    to = models.JSONField(default=list)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.subject

@@ -14,6 +14,7 @@ urlpatterns = [
     path("posts/<int:pk>/", views.post_permalink, name="post"),
     path("posts/<int:pk>/edit/", views.edit_post, name="edit_post"),
     path("posts/<int:pk>/delete/", views.delete_post, name="delete_post"),
+    path("posts/<int:pk>/report/", views.flag_post, name="flag_post"),
     path("preview/", views.preview, name="preview"),
     path("privacy/", views.privacy, name="privacy"),
 ]

@@ -3,13 +3,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_POST, require_safe
 
+from . import spam
 from .anchoring import AnchorError, validate_anchor
 from .discussion import THREAD_DEPTH, build_discussion
-from .forms import EditForm, PostForm
-from .models import Document, Post
+from .forms import EditForm, FlagForm, PostForm
+from .models import Document, ModerationSettings, Post
+from .moderation import closed_message, seconds_until_allowed
+from .posting import edit_post as edit_post_and_recheck
+from .posting import flag_post as flag_post_for_review
+from .posting import publish_new_post
 from .rendering import render_markdown
+from .spam import HONEYPOT_FIELD
 from .webannotation import annotation_collection
 
 FRAGMENT_HEADER = "X-Annotate-Fragment"
@@ -93,11 +100,11 @@ def create_post(request: HttpRequest, slug: str) -> HttpResponse:
     document = get_document_for_reader(request, slug)
     form = PostForm(request.POST)
 
-    def refuse(message: str) -> HttpResponse:
+    def refuse(message: str, status: int = 400) -> HttpResponse:
         if wants_fragment(request):
-            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+            return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
         form.add_error(None, message)
-        return render_document(request, document, form=form, status=400)
+        return render_document(request, document, form=form, status=status)
 
     if not form.is_valid():
         if wants_fragment(request):
@@ -105,6 +112,17 @@ def create_post(request: HttpRequest, slug: str) -> HttpResponse:
                 " ".join(message for errors in form.errors.values() for message in errors)
             )
         return render_document(request, document, form=form, status=400)
+
+    if message := closed_message(document):
+        return refuse(message, status=403)
+    rules = ModerationSettings.load()
+    wait = seconds_until_allowed(request.user, rules, trusted=spam.is_trusted(request.user))
+    if wait:
+        return refuse(
+            f"You are posting too quickly. Wait {wait} second{pluralize(wait)} and post again; "
+            "your text is kept in the box.",
+            status=429,
+        )
 
     data = form.cleaned_data
     parent = None
@@ -120,6 +138,8 @@ def create_post(request: HttpRequest, slug: str) -> HttpResponse:
         # Past the deepest level, a reply joins its parent's level instead.
         while parent.depth >= THREAD_DEPTH - 1:
             parent = parent.parent
+        if not thread_is_visible(parent, request.user):
+            return refuse("The thread you are replying to is no longer there.")
 
     anchor = None
     revision = document.current_revision
@@ -150,14 +170,25 @@ def create_post(request: HttpRequest, slug: str) -> HttpResponse:
         depth=parent.depth + 1 if parent else 0,
         body=data["body"],
         body_html=render_markdown(data["body"]),
-        status=Post.Status.PUBLISHED,
     )
     if anchor:
         post.revision = revision
         post.exact, post.prefix, post.suffix = anchor.exact, anchor.prefix, anchor.suffix
         post.start, post.end = anchor.start, anchor.end
-    post.save()
+    publish_new_post(request, post, honeypot=data[HONEYPOT_FIELD])
+    # With background work run in-process the check has happened already.
+    post.refresh_from_db(fields=["status", "held_reason"])
     return _after_change(request, post, "Posted.")
+
+
+def thread_is_visible(post: Post, user) -> bool:
+    """Whether `post` and every post above it can be read by `user` (at most a few queries)."""
+    visible = Post.objects.visible_to(user).filter(deleted_at=None)
+    while post is not None:
+        if not visible.filter(pk=post.pk).exists():
+            return False
+        post = post.parent
+    return True
 
 
 def _after_change(request: HttpRequest, post: Post, announcement: str) -> HttpResponse:
@@ -187,7 +218,7 @@ def edit_post(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             body = form.cleaned_data["body"]
             if body != post.body:
-                post.edit(body, render_markdown(body))
+                edit_post_and_recheck(post, body, render_markdown(body))
             return _after_change(request, post, "Saved.")
         if wants_fragment(request):
             message = " ".join(m for errors in form.errors.values() for m in errors)
@@ -252,3 +283,30 @@ def annotations_jsonld(request: HttpRequest, slug: str) -> JsonResponse:
 @require_safe
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(request, "annotate/privacy.html")
+
+
+@login_required
+def flag_post(request: HttpRequest, pk: int) -> HttpResponse:
+    post = get_object_or_404(
+        Post.objects.visible_to(request.user).filter(deleted_at=None).select_related("document"),
+        pk=pk,
+    )
+    if post.author_id == request.user.pk:
+        raise PermissionDenied("You cannot report your own post; edit or delete it instead.")
+    form = FlagForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        reported = flag_post_for_review(
+            post,
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"],
+        )
+        messages.success(
+            request,
+            "Thank you: a moderator will look at this post."
+            if reported
+            else "You have already reported this post; a moderator will look at it.",
+        )
+        return redirect(post.document)
+    status = 400 if form.errors else 200
+    return render(request, "annotate/flag_post.html", {"post": post, "form": form}, status=status)

@@ -280,6 +280,19 @@ del EMAIL_HOST
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "annotate <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Spam filtering with Akismet. Without a key, filtering is off (a system check
+# and the admin say so) and posts follow the moderation rules alone.
+AKISMET_API_KEY = os.environ.get("AKISMET_API_KEY", "")
+AKISMET_SITE_URL = os.environ.get("AKISMET_SITE_URL", SITE_URL)
+AKISMET_API_URL = os.environ.get("AKISMET_API_URL", "https://rest.akismet.com")
+AKISMET_TIMEOUT = env_float("AKISMET_TIMEOUT", 3.0, minimum=0.1)
+AKISMET_IS_TEST = env_bool("AKISMET_IS_TEST", DEBUG)
+# The header a trusted reverse proxy puts the reader's address in, as Django
+# names it (e.g. HTTP_X_FORWARDED_FOR); unset means REMOTE_ADDR.
+AKISMET_TRUSTED_IP_HEADER = os.environ.get("AKISMET_TRUSTED_IP_HEADER", "")
+if not AKISMET_API_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"AKISMET_API_URL={AKISMET_API_URL!r} must start with http(s)://.")
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
@@ -336,5 +349,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # One line per task state change is noise; failures are still logged.
+        "django.tasks": {"level": "WARNING"},
+    },
 }

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from annotate.models import Document, User
+from annotate.models import Document, ModerationSettings, User
 
 # Playwright runs an event loop in the test thread; the live server's
 # database work happens in its own thread, so Django's guard does not apply.
@@ -39,6 +39,12 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def no_flood_limit(monkeypatch):
+    """Tests post in quick succession; flood-control tests set their own limit."""
+    monkeypatch.setattr(ModerationSettings._meta.get_field("flood_seconds"), "default", 0)
 
 
 @pytest.fixture(autouse=True)

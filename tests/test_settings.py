@@ -180,6 +180,8 @@ def test_an_unsupported_database_url_scheme_is_refused():
 PRODUCTION_ENV = {
     "DJANGO_DEBUG": "0",
     "DJANGO_ALLOWED_HOSTS": "annotate.example.org",
+    "AKISMET_API_KEY": "a-production-key",
+    "AKISMET_SITE_URL": "https://annotate.example.org",
 }
 
 
@@ -261,3 +263,11 @@ def test_the_deployment_checks_would_catch_a_weak_secret_key():
     )
     assert result.returncode != 0
     assert "security.W009" in result.stderr
+
+
+def test_without_an_akismet_key_the_checks_warn_that_spam_filtering_is_off():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if not key.startswith("AKISMET")}
+    result = run_django(
+        "manage.py", "check", "--deploy", DJANGO_SECRET_KEY=secrets.token_urlsafe(50), **env
+    )
+    assert "Spam filtering is off: AKISMET_API_KEY is not set." in result.stderr + result.stdout

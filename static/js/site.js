@@ -354,7 +354,7 @@ class ReadingPage {
   // (WCAG 2.4.11). Escape or Cancel leave it.
   keepFocusInComposer(event) {
     const focusable = $$("textarea, input:not([type=hidden]), button:not(:disabled), a[href]", this.composer)
-      .filter((element) => !element.closest("[hidden]"));
+      .filter((element) => element.tabIndex >= 0 && element.getClientRects().length > 0);
     const first = focusable[0];
     const last = focusable[focusable.length - 1];
     const inside = this.composer.contains(document.activeElement);

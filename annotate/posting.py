@@ -1,0 +1,104 @@
+"""
+Operations on posts that span models or reach the outside world: publishing
+a new post through the spam check, moderators' decisions, readers' reports.
+Views and the admin call these; each says in one place everything that happens.
+"""
+
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+
+from . import spam, tasks
+from .models import Flag, HeldReason, ModerationSettings, Post, PostEvent, SpamCheck
+
+
+@transaction.atomic
+def publish_new_post(request: HttpRequest, post: Post, *, honeypot: str = "") -> Post:
+    """
+    Save a new post with the snapshot Akismet will see, then check it.
+
+    The post and its snapshot are committed before any network call, so no
+    post is lost whatever Akismet does; the check runs as a background task.
+    """
+    post.status = Post.Status.PENDING
+    post.held_reason = HeldReason.CHECKING
+    post.save()
+    post.record(PostEvent.Kind.CREATED, actor=post.author)
+    payload = spam.build_payload(request, post)
+    spam_check = SpamCheck.objects.create(post=post, payload=payload)
+    if honeypot:
+        # Only bots fill the hidden field; they are not told anything.
+        post.mark_spam_by_rule("Filled in the hidden honeypot field.")
+        spam_check.final_at = timezone.now()
+        spam_check.save(update_fields=["final_at"])
+    elif spam.is_enabled():
+        tasks.enqueue(tasks.check_post, post.pk)
+    else:
+        tasks.apply_rules(post, payload)
+        spam_check.final_at = timezone.now()
+        spam_check.save(update_fields=["final_at"])
+    tasks.sweep_soon()
+    return post
+
+
+@transaction.atomic
+def edit_post(post: Post, body: str, body_html: str) -> None:
+    post.edit(body, body_html)
+    post.record(PostEvent.Kind.EDITED, actor=post.author)
+    spam_check = SpamCheck.objects.filter(post=post).first()
+    if spam_check is None:
+        return
+    spam_check.payload["comment_content"] = body
+    spam_check.save(update_fields=["payload"])
+    if spam.is_enabled() and post.status == Post.Status.PUBLISHED and not post.moderated:
+        tasks.enqueue(tasks.check_post, post.pk, "edit")
+
+
+MODERATOR_ACTIONS = {
+    "approve": (Post.approve, None),
+    "spam": (Post.mark_spam, True),
+    "not_spam": (Post.mark_not_spam, False),
+    "remove": (Post.remove, None),
+}
+
+
+@transaction.atomic
+def moderate(post: Post, action: str, *, by) -> None:
+    """A moderator's decision; spam and not-spam are reported to Akismet."""
+    verb, report_as_spam = MODERATOR_ACTIONS[action]
+    verb(post, by=by)
+    SpamCheck.objects.filter(post=post, final_at=None).update(final_at=timezone.now())
+    if report_as_spam is not None:
+        tasks.report_to_akismet(post, as_spam=report_as_spam)
+
+
+@transaction.atomic
+def recheck(post: Post, *, by) -> bool:
+    """Queue a fresh Akismet check. Its verdict is recorded, never applied over a moderator."""
+    if not spam.is_enabled() or not SpamCheck.objects.filter(post=post).exists():
+        return False
+    post.record(PostEvent.Kind.RECHECK, actor=by)
+    tasks.enqueue(tasks.check_post, post.pk, "recheck_queue")
+    return True
+
+
+@transaction.atomic
+def flag_post(post: Post, *, by, reason: str, note: str = "") -> bool:
+    """
+    Record a reader's report. Returns False when they had reported it already.
+    Enough reports hide a published post until a moderator looks at it.
+    """
+    flag, created = Flag.objects.get_or_create(
+        post=post, reporter=by, defaults={"reason": reason, "note": note}
+    )
+    if not created:
+        return False
+    Post.objects.filter(pk=post.pk).update(flag_count=F("flag_count") + 1)
+    post.refresh_from_db(fields=["flag_count", "status"])
+    post.record(PostEvent.Kind.FLAGGED, actor=by, detail=flag.get_reason_display())
+    threshold = ModerationSettings.load().flag_threshold
+    if post.status == Post.Status.PUBLISHED and threshold and post.flag_count >= threshold:
+        post.hold(HeldReason.FLAGS, detail=f"Reported by {post.flag_count} readers.")
+        tasks.notify_moderators(post, f"Reported by {post.flag_count} readers.")
+    return True

@@ -1,0 +1,196 @@
+"""
+Everything Akismet: what we send, how we reach it, what its answers mean.
+
+Every call goes through the `akismet` package's SyncClient with a timeout;
+callers record the outcome in the post's history. Nothing here touches the
+database: the tasks in tasks.py decide what an answer does to a post.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC
+
+import akismet
+import httpx
+from django.conf import settings
+from django.http import HttpRequest
+
+from .models import Post, Verdict
+
+AKISMET_DEFAULT_API_URL = "https://rest.akismet.com"
+HONEYPOT_FIELD = "website"
+
+# The client class; tests swap in the akismet package's TestSyncClient.
+client_class: type[akismet.SyncClient] = akismet.SyncClient
+
+
+class SpamCheckError(Exception):
+    """Akismet could not give a verdict: down, slow, an odd answer, or a bad key."""
+
+
+def is_enabled() -> bool:
+    return bool(settings.AKISMET_API_KEY)
+
+
+class RebasedTransport(httpx.HTTPTransport):
+    """Sends the client's requests to another base URL (a local stand-in for Akismet)."""
+
+    def __init__(self, base_url: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.base = httpx.URL(base_url.rstrip("/"))
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(
+            scheme=self.base.scheme,
+            host=self.base.host,
+            port=self.base.port,
+            path=self.base.path.rstrip("/") + request.url.path,
+        )
+        request.headers["Host"] = request.url.netloc.decode("ascii")
+        return super().handle_request(request)
+
+
+def http_client() -> httpx.Client:
+    """The HTTP client for Akismet's API (or the stand-in at AKISMET_API_URL)."""
+    transport = None
+    if settings.AKISMET_API_URL.rstrip("/") != AKISMET_DEFAULT_API_URL:
+        transport = RebasedTransport(settings.AKISMET_API_URL)
+    return httpx.Client(
+        headers={"User-Agent": akismet.USER_AGENT},
+        timeout=settings.AKISMET_TIMEOUT,
+        transport=transport,
+    )
+
+
+def client(http: httpx.Client) -> akismet.SyncClient:
+    # Not used as a context manager: entering one verifies the key each time.
+    return client_class(
+        config=akismet.Config(key=settings.AKISMET_API_KEY, url=site_url()), http_client=http
+    )
+
+
+def site_url() -> str:
+    return settings.AKISMET_SITE_URL or settings.SITE_URL or "http://127.0.0.1:8000"
+
+
+def client_ip(request: HttpRequest) -> str:
+    """
+    The reader's IP address: REMOTE_ADDR, or the address our own proxy
+    appended to a trusted header (the last one; earlier ones are the client's
+    say-so and can be forged).
+    """
+    if header := settings.AKISMET_TRUSTED_IP_HEADER:
+        forwarded = request.META.get(header, "")
+        addresses = [part.strip() for part in forwarded.split(",") if part.strip()]
+        if addresses:
+            return addresses[-1]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def comment_type(post: Post) -> str:
+    if post.parent_id:
+        return "reply"
+    return "annotation" if post.is_annotation else "comment"
+
+
+def _gmt(moment) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build_payload(request: HttpRequest, post: Post) -> dict:
+    """
+    The comment-check arguments for a new post, saved with it before any
+    network call (and sent again, unchanged, with submit-spam/submit-ham).
+    """
+    user = post.author
+    revision_time = post.document.current_revision.created_at
+    payload = {
+        "user_ip": client_ip(request),
+        "user_agent": request.META.get("HTTP_USER_AGENT", ""),
+        "referrer": request.META.get("HTTP_REFERER", ""),
+        "permalink": request.build_absolute_uri(post.get_absolute_url()),
+        "comment_type": comment_type(post),
+        "comment_author": user.display_name,
+        "comment_author_email": user.email,
+        "comment_content": post.body,
+        "comment_date_gmt": _gmt(post.created_at),
+        "comment_post_modified_gmt": _gmt(revision_time),
+        "blog_lang": settings.LANGUAGE_CODE,
+        "blog_charset": "UTF-8",
+        "honeypot_field_name": HONEYPOT_FIELD,
+    }
+    if is_trusted(user):
+        payload["user_role"] = "administrator"
+    if settings.AKISMET_IS_TEST:
+        payload["is_test"] = True
+    return payload
+
+
+def is_trusted(user) -> bool:
+    """Moderators and staff: Akismet is told they are administrators, and rules skip them."""
+    return bool(user and (user.is_staff or user.is_superuser))
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    verdict: str
+    detail: str
+
+
+def check(payload: dict, *, recheck_reason: str = "") -> CheckResult:
+    """Ask Akismet about a post. Raises SpamCheckError when there is no verdict."""
+    arguments = {key: value for key, value in payload.items() if key != "user_ip"}
+    if recheck_reason:
+        arguments["recheck_reason"] = recheck_reason
+    try:
+        with http_client() as http:
+            answer = client(http).comment_check(payload.get("user_ip", ""), **arguments)
+    except akismet.APIKeyError as error:
+        raise SpamCheckError(f"Akismet rejected the API key or site URL: {error}") from error
+    except akismet.AkismetError as error:
+        raise SpamCheckError(_describe(error)) from error
+    verdict = {
+        akismet.CheckResponse.HAM: Verdict.HAM,
+        akismet.CheckResponse.SPAM: Verdict.SPAM,
+        akismet.CheckResponse.DISCARD: Verdict.DISCARD,
+    }[answer]
+    return CheckResult(verdict=verdict, detail=f"comment-check answered {verdict}")
+
+
+def submit(payload: dict, *, as_spam: bool) -> None:
+    """Tell Akismet it was wrong (or right), with what the check saw. Raises SpamCheckError."""
+    arguments = {key: value for key, value in payload.items() if key != "user_ip"}
+    try:
+        with http_client() as http:
+            akismet_client = client(http)
+            send = akismet_client.submit_spam if as_spam else akismet_client.submit_ham
+            send(payload.get("user_ip", ""), **arguments)
+    except akismet.AkismetError as error:
+        raise SpamCheckError(_describe(error)) from error
+
+
+def status() -> dict:
+    """Key verification and usage for the admin's Akismet page."""
+    if not is_enabled():
+        return {"enabled": False}
+    info: dict = {"enabled": True, "site_url": site_url(), "api_url": settings.AKISMET_API_URL}
+    with http_client() as http:
+        akismet_client = client(http)
+        try:
+            info["key_valid"] = akismet_client.verify_key()
+        except akismet.AkismetError as error:
+            info["error"] = _describe(error)
+            return info
+        if info["key_valid"]:
+            try:
+                info["usage"] = akismet_client.usage_limit()
+            except akismet.AkismetError as error:
+                info["usage_error"] = _describe(error)
+    return info
+
+
+def _describe(error: Exception) -> str:
+    """The error and its cause, e.g. 'Akismet timed out. (ReadTimeout: timed out)'."""
+    cause = error.__cause__
+    if cause is not None and str(cause) not in str(error):
+        return f"{error} ({type(cause).__name__}: {cause})"
+    return str(error) or type(error).__name__

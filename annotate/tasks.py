@@ -1,0 +1,344 @@
+"""
+Background work: spam checks, reports to Akismet, email, and upkeep.
+
+Tasks run through django.tasks: right after the request on a laptop
+(ImmediateBackend), in `manage.py db_worker` on a server. A task that fails
+for an outside reason (Akismet, the mail server) records why and leaves its
+work due again; the `run_maintenance` sweep (after posts, and from cron on a
+server) takes up whatever is due, so nothing depends on one task surviving.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Q
+from django.tasks import default_task_backend, task
+from django.urls import reverse
+from django.utils import timezone
+
+from . import spam
+from .models import (
+    HeldReason,
+    ModerationSettings,
+    OutboundEmail,
+    Post,
+    PostEvent,
+    SpamCheck,
+    User,
+    Verdict,
+)
+from .moderation import rule_outcome
+
+logger = logging.getLogger(__name__)
+
+RETRY_CAP = timedelta(minutes=20)
+GIVE_UP_AFTER = timedelta(days=15)
+SWEEP_BATCH = 200
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8, 16, then every 20 minutes."""
+    return min(RETRY_CAP, timedelta(minutes=2 ** max(0, attempts - 1)))
+
+
+def enqueue(work, *args, run_after=None) -> None:
+    """
+    Queue `work` once the current transaction commits. Work due later is
+    deferred where the backend can defer; elsewhere the sweep picks it up.
+    """
+
+    def send() -> None:
+        if run_after is None:
+            work.enqueue(*args)
+        elif default_task_backend.supports_defer:
+            work.using(run_after=run_after).enqueue(*args)
+
+    transaction.on_commit(send)
+
+
+# Spam checks ---------------------------------------------------------------
+
+
+def held_for_check(post: Post) -> bool:
+    return post.status == Post.Status.PENDING and post.held_reason in {
+        HeldReason.CHECKING,
+        HeldReason.CHECK_FAILED,
+    }
+
+
+@task
+def check_post(post_id: int, recheck_reason: str = "") -> str:
+    """Ask Akismet about a post and apply the answer (never over a moderator)."""
+    spam_check = SpamCheck.objects.select_related("post").filter(post_id=post_id).first()
+    if spam_check is None:
+        return "gone"
+    post = spam_check.post
+    if recheck_reason == "cron_retry" and not (
+        held_for_check(post)
+        and spam_check.next_attempt_at
+        and spam_check.next_attempt_at <= timezone.now()
+    ):
+        return "not due"
+    if not recheck_reason and not held_for_check(post):
+        return "already checked"
+    try:
+        result = spam.check(spam_check.payload, recheck_reason=recheck_reason)
+    except spam.SpamCheckError as error:
+        return _check_failed(post_id, str(error))
+    return _apply_verdict(post_id, result.verdict)
+
+
+def _apply_verdict(post_id: int, verdict: str) -> str:
+    with transaction.atomic():
+        post = Post.objects.select_for_update().select_related("document", "author").get(pk=post_id)
+        spam_check = SpamCheck.objects.select_for_update().get(post_id=post_id)
+        now = timezone.now()
+        spam_check.attempts += 1
+        spam_check.checked_at = now
+        spam_check.last_error = ""
+        spam_check.next_attempt_at = None
+        spam_check.final_at = spam_check.final_at or now
+        spam_check.save()
+        post.spam_verdict = verdict
+        post.save(update_fields=["spam_verdict"])
+        post.record(
+            {
+                Verdict.HAM: PostEvent.Kind.AKISMET_HAM,
+                Verdict.SPAM: PostEvent.Kind.AKISMET_SPAM,
+                Verdict.DISCARD: PostEvent.Kind.AKISMET_DISCARD,
+            }[verdict]
+        )
+        if post.moderated:
+            return "recorded; a moderator already decided"
+        if verdict in (Verdict.SPAM, Verdict.DISCARD):
+            if post.status != Post.Status.SPAM:
+                post.status = Post.Status.SPAM
+                post.held_reason = ""
+                post.save(update_fields=["status", "held_reason"])
+            return verdict
+        if held_for_check(post):
+            apply_rules(post, spam_check.payload)
+        return post.status
+
+
+def apply_rules(post: Post, payload: dict) -> None:
+    """Publish, hold or mark spam by the moderation rules; tell moderators of a hold."""
+    rules = ModerationSettings.load()
+    outcome = rule_outcome(post, payload, rules, trusted=spam.is_trusted(post.author))
+    if outcome.status == Post.Status.SPAM:
+        post.mark_spam_by_rule(outcome.detail)
+    elif outcome.status == Post.Status.PENDING:
+        post.hold(outcome.held_reason, detail=outcome.detail)
+        notify_moderators(post, outcome.detail)
+    else:
+        post.publish(detail="Passed the spam check and the moderation rules.")
+
+
+def _check_failed(post_id: int, error: str) -> str:
+    with transaction.atomic():
+        post = Post.objects.select_for_update().get(pk=post_id)
+        spam_check = SpamCheck.objects.select_for_update().get(post_id=post_id)
+        now = timezone.now()
+        spam_check.attempts += 1
+        spam_check.last_error = error
+        if not held_for_check(post) or post.moderated:
+            spam_check.next_attempt_at = None
+            spam_check.save()
+            post.record(PostEvent.Kind.AKISMET_ERROR, detail=error)
+            return "error recorded"
+        if now - post.created_at >= GIVE_UP_AFTER:
+            spam_check.next_attempt_at = None
+            spam_check.save()
+            post.held_reason = HeldReason.CHECK_ABANDONED
+            post.save(update_fields=["held_reason"])
+            post.record(
+                PostEvent.Kind.AKISMET_GAVE_UP,
+                detail=f"No verdict after {spam_check.attempts} attempts; last error: {error}",
+            )
+            notify_moderators(post, "Akismet could not check this post; it needs a moderator.")
+            return "gave up"
+        spam_check.next_attempt_at = now + backoff(spam_check.attempts)
+        spam_check.save()
+        if post.held_reason != HeldReason.CHECK_FAILED:
+            post.held_reason = HeldReason.CHECK_FAILED
+            post.save(update_fields=["held_reason"])
+        post.record(
+            PostEvent.Kind.AKISMET_ERROR,
+            detail=f"{error} Next attempt at {spam_check.next_attempt_at:%Y-%m-%d %H:%M} UTC.",
+        )
+        enqueue(check_post, post_id, "cron_retry", run_after=spam_check.next_attempt_at)
+        return "will retry"
+
+
+# Reports to Akismet ------------------------------------------------------------
+
+
+def report_to_akismet(post: Post, *, as_spam: bool) -> None:
+    """Queue submit-spam or submit-ham with the snapshot the check saw."""
+    if not spam.is_enabled():
+        return
+    updated = SpamCheck.objects.filter(post=post).update(
+        submission="spam" if as_spam else "ham",
+        submission_attempts=0,
+        submission_next_at=timezone.now(),
+    )
+    if updated:
+        enqueue(submit_report, post.pk)
+
+
+@task
+def submit_report(post_id: int) -> str:
+    spam_check = SpamCheck.objects.select_related("post").filter(post_id=post_id).first()
+    if spam_check is None or not spam_check.submission:
+        return "nothing to send"
+    as_spam = spam_check.submission == "spam"
+    try:
+        spam.submit(spam_check.payload, as_spam=as_spam)
+    except spam.SpamCheckError as error:
+        attempts = spam_check.submission_attempts + 1
+        next_at = timezone.now() + backoff(attempts)
+        SpamCheck.objects.filter(pk=spam_check.pk).update(
+            submission_attempts=attempts, submission_next_at=next_at
+        )
+        spam_check.post.record(
+            PostEvent.Kind.SUBMIT_ERROR,
+            detail=f"submit-{spam_check.submission}: {error} Next attempt at {next_at:%H:%M} UTC.",
+        )
+        enqueue(submit_report, post_id, run_after=next_at)
+        return "will retry"
+    SpamCheck.objects.filter(pk=spam_check.pk, submission=spam_check.submission).update(
+        submission="", submission_next_at=None
+    )
+    spam_check.post.record(
+        PostEvent.Kind.SUBMITTED_SPAM if as_spam else PostEvent.Kind.SUBMITTED_HAM
+    )
+    return "sent"
+
+
+# Email -------------------------------------------------------------------------
+
+
+def queue_email(to: list[str], subject: str, body: str) -> OutboundEmail | None:
+    if not to:
+        return None
+    email = OutboundEmail.objects.create(
+        to=to, subject=subject, body=body, next_attempt_at=timezone.now()
+    )
+    enqueue(send_email, email.pk)
+    return email
+
+
+@task
+def send_email(email_id: int) -> str:
+    email = OutboundEmail.objects.filter(pk=email_id, sent_at=None).first()
+    if email is None:
+        return "already sent"
+    try:
+        EmailMessage(subject=email.subject, body=email.body, to=email.to).send()
+    except Exception as error:  # any failure of the mail server: keep it and retry
+        email.attempts += 1
+        email.last_error = f"{type(error).__name__}: {error}"
+        email.next_attempt_at = timezone.now() + backoff(email.attempts)
+        email.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+        logger.warning("Email %s not sent (attempt %s): %s", email.pk, email.attempts, error)
+        enqueue(send_email, email.pk, run_after=email.next_attempt_at)
+        return "will retry"
+    email.sent_at = timezone.now()
+    email.attempts += 1
+    email.next_attempt_at = None
+    email.save(update_fields=["sent_at", "attempts", "next_attempt_at"])
+    return "sent"
+
+
+def moderator_emails() -> list[str]:
+    moderators = User.objects.filter(is_active=True).filter(
+        Q(is_superuser=True) | Q(groups__name="Moderators")
+    )
+    return sorted(set(moderators.values_list("email", flat=True)))
+
+
+def admin_url(post: Post) -> str:
+    base = settings.SITE_URL or spam.site_url()
+    return base.rstrip("/") + reverse("admin:annotate_post_change", args=[post.pk])
+
+
+def notify_moderators(post: Post, why: str) -> None:
+    excerpt = post.body if len(post.body) <= 500 else post.body[:500] + "…"
+    body = (
+        f"A {spam.comment_type(post)} by {post.author_name} on “{post.document.title}” "
+        f"is waiting for a moderator.\n\nWhy: {why}\n\n{excerpt}\n\n"
+        f"Review it: {admin_url(post)}\n"
+    )
+    queue_email(moderator_emails(), f"[annotate] Held for moderation: {post.document.title}", body)
+
+
+# Upkeep ------------------------------------------------------------------------
+
+
+@task
+def run_maintenance() -> dict:
+    """Take up due retries, delete old spam and erase expired personal data."""
+    now = timezone.now()
+    rules = ModerationSettings.load()
+    due_checks = list(
+        SpamCheck.objects.filter(
+            next_attempt_at__lte=now,
+            post__status=Post.Status.PENDING,
+            post__moderated_at=None,
+        ).values_list("post_id", flat=True)[:SWEEP_BATCH]
+    )
+    for post_id in due_checks:
+        check_post.call(post_id, "cron_retry")
+    due_reports = list(
+        SpamCheck.objects.exclude(submission="")
+        .filter(submission_next_at__lte=now)
+        .values_list("post_id", flat=True)[:SWEEP_BATCH]
+    )
+    for post_id in due_reports:
+        submit_report.call(post_id)
+    due_emails = list(
+        OutboundEmail.objects.filter(sent_at=None, next_attempt_at__lte=now).values_list(
+            "pk", flat=True
+        )[:SWEEP_BATCH]
+    )
+    for email_id in due_emails:
+        send_email.call(email_id)
+
+    spam_cutoff = now - timedelta(days=rules.spam_retention_days)
+    deleted, _ = (
+        Post.objects.filter(status=Post.Status.SPAM, created_at__lt=spam_cutoff)
+        .filter(Q(moderated_at=None) | Q(moderated_at__lt=spam_cutoff))
+        .delete()
+    )
+
+    erased = erase_private_data(now - timedelta(days=rules.privacy_retention_days))
+    return {
+        "checks": len(due_checks),
+        "reports": len(due_reports),
+        "emails": len(due_emails),
+        "spam_deleted": deleted,
+        "erased": erased,
+    }
+
+
+def erase_private_data(cutoff) -> int:
+    erased = 0
+    expired = SpamCheck.objects.filter(erased_at=None, final_at__lt=cutoff).select_related("post")
+    for spam_check in expired[:SWEEP_BATCH]:
+        for field in SpamCheck.PRIVATE_FIELDS:
+            spam_check.payload[field] = ""
+        spam_check.erased_at = timezone.now()
+        spam_check.save(update_fields=["payload", "erased_at"])
+        spam_check.post.record(PostEvent.Kind.ERASED, detail="IP address, user agent, referrer.")
+        erased += 1
+    return erased
+
+
+def sweep_soon() -> None:
+    """Run the upkeep sweep at most once a minute, riding on ordinary traffic."""
+    if cache.add("annotate:maintenance", True, timeout=60):
+        enqueue(run_maintenance)
