@@ -6,6 +6,19 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.forms import SignupForm as AllauthSocialSignupForm
 from django import forms
+from django.conf import settings
+
+from .models import Classroom
+
+JOIN_SESSION_KEY = "annotate:join_token"
+
+
+def has_open_join_link(request) -> bool:
+    """Whether this visitor came through a class's join link that still admits people."""
+    token = request.session.get(JOIN_SESSION_KEY)
+    classroom = Classroom.objects.filter(join_token=token).first() if token else None
+    return classroom is not None and classroom.why_link_is_closed() is None
+
 
 DISPLAY_NAME_HELP = "Shown on everything you post. Your email address is never shown."
 
@@ -59,6 +72,24 @@ class SocialSignupForm(AllauthSocialSignupForm):
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    """Sign-up modes (SIGNUP_MODE): open, invite-only, or restricted to email domains."""
+
+    def is_open_for_signup(self, request) -> bool:
+        if settings.SIGNUP_MODE == "invite":
+            return has_open_join_link(request)
+        return super().is_open_for_signup(request)
+
+    def clean_email(self, email: str) -> str:
+        email = super().clean_email(email)
+        if settings.SIGNUP_MODE == "domains":
+            domain = email.rsplit("@", 1)[-1].lower()
+            if domain not in settings.SIGNUP_EMAIL_DOMAINS:
+                allowed = ", ".join(f"@{name}" for name in settings.SIGNUP_EMAIL_DOMAINS)
+                raise forms.ValidationError(
+                    f"Sign up with your school email address (ending in {allowed})."
+                )
+        return email
+
     def save_user(self, request, user, form, commit=True):
         user.display_name = form.cleaned_data.get("display_name") or user.display_name
         return super().save_user(request, user, form, commit=commit)

@@ -71,9 +71,11 @@ class Discussion:
     """For every post, the id of its thread's first post."""
 
 
-def build_discussion(document: Document, user, posts=None) -> Discussion:
+def build_discussion(document: Document, user, posts=None, *, classroom=None) -> Discussion:
     if posts is None:
-        posts = list(Post.objects.for_document(document).visible_to(user).select_related("author"))
+        posts = list(
+            Post.objects.for_document(document, classroom).visible_to(user).select_related("author")
+        )
     children: dict[int | None, list[Post]] = {}
     for post in posts:
         children.setdefault(post.parent_id, []).append(post)
@@ -114,7 +116,13 @@ def build_discussion(document: Document, user, posts=None) -> Discussion:
     return Discussion(
         paragraphs=paragraphs,
         comment_threads=comment_threads,
-        comment_count=sum(thread.note_count for thread in comment_threads),
+        # As WordPress counts: approved comments only, not the reader's own held ones.
+        comment_count=sum(
+            1
+            for thread in comment_threads
+            for row in [Row(thread.root, 0), *thread.replies]
+            if row.post.status == Post.Status.PUBLISHED and not row.post.is_deleted
+        ),
         annotation_count=len(annotation_threads),
         orphans=orphans,
         note_counts=note_counts,

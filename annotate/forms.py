@@ -1,6 +1,7 @@
 from django import forms
 
-from .models import Flag
+from .accounts import clean_display_name
+from .models import Flag, User
 from .rendering import MAX_BODY_LENGTH
 
 # Django's CharField already refuses NUL characters; these say so in our words.
@@ -84,3 +85,12 @@ class FlagForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": 500}),
     )
+
+
+class PreferencesForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["display_name", "email_on_reply", "moderation_digest"]
+
+    def clean_display_name(self) -> str:
+        return clean_display_name(self.cleaned_data["display_name"])

@@ -1,5 +1,6 @@
 import hashlib
 import re
+import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -42,6 +43,13 @@ class User(AbstractUser):
         max_length=50,
         help_text="Shown on everything you post. Your email address is never shown.",
     )
+    email_on_reply = models.BooleanField("email me when someone replies to my posts", default=True)
+    moderation_digest = models.BooleanField(
+        "one daily email about held and reported posts instead of one per post",
+        default=False,
+        help_text="For instructors and moderators.",
+    )
+    digest_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["display_name"]
@@ -69,6 +77,9 @@ class DocumentQuerySet(models.QuerySet):
     def with_text(self):
         return self.select_related("current_revision")
 
+    def public(self):
+        return self.filter(is_public=True)
+
 
 class Document(models.Model):
     """A text that readers annotate and discuss; its words live in revisions."""
@@ -82,6 +93,12 @@ class Document(models.Model):
     )
     current_revision = models.ForeignKey(
         "Revision", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    is_public = models.BooleanField(
+        "public",
+        default=True,
+        help_text="Anyone can read a public text and join its public discussion. Untick it "
+        "for a text that only the classes reading it can see.",
     )
     premoderated = models.BooleanField(
         default=False, help_text="Hold every new post on this text for a moderator."
@@ -133,6 +150,12 @@ class Document(models.Model):
         self.current_revision = revision
         self.save(update_fields=["current_revision", "updated_at"])
         return revision
+
+
+def discussion_url(document: Document, classroom: "Classroom | None") -> str:
+    if classroom is None:
+        return reverse("document", args=[document.slug])
+    return reverse("class_document", args=[classroom.slug, document.slug])
 
 
 def normalize_text(text: str) -> str:
@@ -188,8 +211,9 @@ class Verdict(models.TextChoices):
 
 
 class PostQuerySet(models.QuerySet):
-    def for_document(self, document: Document):
-        return self.filter(document=document)
+    def for_document(self, document: Document, classroom: "Classroom | None" = None):
+        """One discussion: a text's public posts, or one class's posts on it."""
+        return self.filter(document=document, classroom=classroom)
 
     def visible_to(self, user):
         """
@@ -228,6 +252,14 @@ class Post(models.Model):
     HELD_STATUSES = (Status.PENDING, Status.SPAM)
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="posts")
+    classroom = models.ForeignKey(
+        "Classroom",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="posts",
+        help_text="The class whose discussion this post belongs to; empty for public texts.",
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="posts"
     )
@@ -295,7 +327,7 @@ class Post(models.Model):
         return f"{self.kind} #{self.pk} by {self.author_name}"
 
     def get_absolute_url(self) -> str:
-        document_url = reverse("document", args=[self.document.slug])
+        document_url = discussion_url(self.document, self.classroom)
         return f"{document_url}?post={self.pk}#post-{self.pk}"
 
     @property
@@ -550,6 +582,7 @@ class OutboundEmail(models.Model):
     to = models.JSONField(default=list)
     subject = models.CharField(max_length=300)
     body = models.TextField()
+    headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -558,3 +591,144 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+def new_join_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class Classroom(models.Model):
+    """A class: its members read and discuss its readings, visible to them alone."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    term = models.CharField(max_length=100, blank=True, help_text="e.g. Spring 2027")
+    description = models.TextField(blank=True)
+    join_token = models.CharField(
+        max_length=40,
+        unique=True,
+        default=new_join_token,
+        help_text="The secret in the join link. Regenerate it to turn off old links.",
+    )
+    join_expires_at = models.DateTimeField(
+        "join link expires at", null=True, blank=True, help_text="Empty: never expires."
+    )
+    member_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Most students the join link admits. Empty: no limit."
+    )
+    allowed_domains = models.TextField(
+        blank=True,
+        help_text="Email domains (one a line, e.g. school.edu) whose people can join from "
+        "their “My classes” page without the link.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="classrooms"
+    )
+    documents = models.ManyToManyField(Document, through="Reading", related_name="classrooms")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "class"
+        verbose_name_plural = "classes"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.term})" if self.term else self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("classroom", args=[self.slug])
+
+    def get_join_url(self) -> str:
+        return reverse("join", args=[self.join_token])
+
+    def regenerate_join_token(self) -> None:
+        self.join_token = new_join_token()
+        self.save(update_fields=["join_token"])
+
+    @property
+    def domains(self) -> list[str]:
+        return [
+            line.strip().lower().lstrip("@")
+            for line in self.allowed_domains.splitlines()
+            if line.strip()
+        ]
+
+    def admits_domain_of(self, email: str) -> bool:
+        domain = email.rsplit("@", 1)[-1].lower()
+        return domain in self.domains
+
+    def why_link_is_closed(self) -> str | None:
+        """Why the join link cannot admit anyone now, in words for the person holding it."""
+        if self.join_expires_at and self.join_expires_at <= timezone.now():
+            return "This join link has expired. Ask your instructor for a new one."
+        if self.member_limit is not None:
+            students = self.memberships.filter(role=Membership.Role.STUDENT).count()
+            if students >= self.member_limit:
+                return "This class is full. Ask your instructor to make room."
+        return None
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        STUDENT = "student", "Student"
+        INSTRUCTOR = "instructor", "Instructor"
+
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STUDENT)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["classroom", "role", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["classroom", "user"], name="one_membership_per_class")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.classroom} ({self.get_role_display()})"
+
+
+class Reading(models.Model):
+    """A text assigned to a class."""
+
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="readings")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="readings")
+    due_at = models.DateTimeField("due", null=True, blank=True)
+    instructions = models.TextField(blank=True)
+    hide_until_posted = models.BooleanField(
+        "hide classmates’ posts until the student has posted",
+        default=False,
+        help_text="Each student sees classmates’ posts only after posting their own.",
+    )
+
+    class Meta:
+        ordering = ["classroom", models.F("due_at").asc(nulls_last=True), "document__title"]
+        constraints = [
+            models.UniqueConstraint(fields=["classroom", "document"], name="one_reading_per_text")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} for {self.classroom}"
+
+    def get_absolute_url(self) -> str:
+        return discussion_url(self.document, self.classroom)
+
+
+class DigestItem(models.Model):
+    """A held or reported post waiting for a moderator's daily digest email."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_items"
+    )
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    why = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.why} (post #{self.post_id})"

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from .models import Document, HeldReason, ModerationSettings, Post
 
-LINK = re.compile(r"https?://|www\.|\bmailto:", re.IGNORECASE)
+# A whole link, so that "https://www.example.com" counts once, not twice.
+LINK = re.compile(r"(?:https?://|www\.|\bmailto:)[^\s<>()\[\]]*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,10 @@ def publish_new_post(request: HttpRequest, post: Post, *, honeypot: str = "") ->
         spam_check.final_at = timezone.now()
         spam_check.save(update_fields=["final_at"])
     elif spam.is_enabled():
+        # Due for the sweep too, in case the task never finishes (a worker
+        # killed mid-check, a crash): the post would otherwise wait forever.
+        spam_check.next_attempt_at = timezone.now() + tasks.CHECK_GRACE
+        spam_check.save(update_fields=["next_attempt_at"])
         tasks.enqueue(tasks.check_post, post.pk)
     else:
         tasks.apply_rules(post, payload)
@@ -69,6 +73,8 @@ def moderate(post: Post, action: str, *, by) -> None:
     verb, report_as_spam = MODERATOR_ACTIONS[action]
     verb(post, by=by)
     SpamCheck.objects.filter(post=post, final_at=None).update(final_at=timezone.now())
+    # The sweep never checks a decided post again; say so rather than show a retry.
+    SpamCheck.objects.filter(post=post).exclude(next_attempt_at=None).update(next_attempt_at=None)
     if report_as_spam is not None:
         tasks.report_to_akismet(post, as_spam=report_as_spam)
 

@@ -36,6 +36,8 @@ from .moderation import rule_outcome
 logger = logging.getLogger(__name__)
 
 RETRY_CAP = timedelta(minutes=20)
+# How long a new post's first check may take before the sweep takes it up.
+CHECK_GRACE = timedelta(minutes=5)
 GIVE_UP_AFTER = timedelta(days=15)
 SWEEP_BATCH = 200
 
@@ -308,13 +310,7 @@ def run_maintenance() -> dict:
     for email_id in due_emails:
         send_email.call(email_id)
 
-    spam_cutoff = now - timedelta(days=rules.spam_retention_days)
-    deleted, _ = (
-        Post.objects.filter(status=Post.Status.SPAM, created_at__lt=spam_cutoff)
-        .filter(Q(moderated_at=None) | Q(moderated_at__lt=spam_cutoff))
-        .delete()
-    )
-
+    deleted = delete_old_spam(now - timedelta(days=rules.spam_retention_days))
     erased = erase_private_data(now - timedelta(days=rules.privacy_retention_days))
     return {
         "checks": len(due_checks),
@@ -323,6 +319,37 @@ def run_maintenance() -> dict:
         "spam_deleted": deleted,
         "erased": erased,
     }
+
+
+def delete_old_spam(cutoff) -> int:
+    """
+    Delete spam created (and, if a moderator judged it, judged) before
+    `cutoff`; return how many posts went. A spam post with other posts
+    beneath it that are not going too is kept: deleting it would take them
+    with it, and a reader's reply is not spam because its parent was.
+    """
+    expired = (
+        Post.objects.filter(status=Post.Status.SPAM, created_at__lt=cutoff)
+        .filter(Q(moderated_at=None) | Q(moderated_at__lt=cutoff))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    deleted = 0
+    after = 0
+    while batch := list(expired.filter(pk__gt=after)[:SWEEP_BATCH]):
+        after = batch[-1]
+        doomed = set(batch)
+        # A reply that stays keeps its parent, and so on up the thread.
+        while kept := set(
+            Post.objects.filter(parent_id__in=doomed)
+            .exclude(pk__in=doomed)
+            .values_list("parent_id", flat=True)
+        ):
+            doomed -= kept
+        if doomed:
+            _, counts = Post.objects.filter(pk__in=doomed).delete()
+            deleted += counts.get(Post._meta.label, 0)
+    return deleted
 
 
 def erase_private_data(cutoff) -> int:

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,12 +11,13 @@ from . import spam
 from .anchoring import AnchorError, validate_anchor
 from .discussion import THREAD_DEPTH, build_discussion
 from .forms import EditForm, FlagForm, PostForm
-from .models import Document, ModerationSettings, Post
+from .models import ModerationSettings, Post, Reading
 from .moderation import closed_message, seconds_until_allowed
 from .posting import edit_post as edit_post_and_recheck
 from .posting import flag_post as flag_post_for_review
 from .posting import publish_new_post
 from .rendering import render_markdown
+from .spaces import Space, get_space_for_reader, readable_documents, space_of
 from .spam import HONEYPOT_FIELD
 from .webannotation import annotation_collection
 
@@ -26,45 +28,73 @@ def wants_fragment(request: HttpRequest) -> bool:
     return request.headers.get(FRAGMENT_HEADER) == "1"
 
 
-def get_document_for_reader(request: HttpRequest, slug: str) -> Document:
-    return get_object_or_404(Document.objects.with_text(), slug=slug)
-
-
-def get_post_for_author(request: HttpRequest, pk: int) -> Post:
-    """The reader's own post, still theirs to change, or 404/403."""
+def get_post_for_reader(request: HttpRequest, pk: int) -> tuple[Post, Space]:
+    """A post the reader may see, in a discussion they may read, or 404."""
     post = get_object_or_404(
-        Post.objects.visible_to(request.user).select_related("document"), pk=pk
+        Post.objects.visible_to(request.user).select_related("document", "classroom"), pk=pk
     )
+    space = space_of(post, request.user)
+    if space is None:
+        raise Http404("No post here.")
+    return post, space
+
+
+def get_post_for_author(request: HttpRequest, pk: int) -> tuple[Post, Space]:
+    """The reader's own post, still theirs to change, or 404/403."""
+    post, space = get_post_for_reader(request, pk)
     if post.author_id != request.user.pk:
         raise PermissionDenied("Only the author of a post can change it.")
     if post.is_deleted:
         raise Http404("This post was deleted.")
-    return post
+    return post, space
 
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    documents = list(Document.objects.exclude(current_revision=None))
-    if len(documents) == 1:
+    documents = list(readable_documents(request.user).filter(is_public=True))
+    classrooms = list(request.user.classrooms.all()) if request.user.is_authenticated else []
+    if len(documents) == 1 and not classrooms:
         return redirect(documents[0])
-    return render(request, "annotate/home.html", {"documents": documents})
+    context = {"documents": documents, "classrooms": classrooms}
+    return render(request, "annotate/home.html", context)
 
 
 @require_safe
-def document(request: HttpRequest, slug: str) -> HttpResponse:
-    document = get_document_for_reader(request, slug)
-    return render_document(request, document)
+def document(request: HttpRequest, slug: str, class_slug: str | None = None) -> HttpResponse:
+    if class_slug and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    try:
+        space = get_space_for_reader(request, slug, class_slug)
+    except Http404:
+        # A class-only text at its public address: its readers go to their class's page.
+        reading = _first_reading_of(request.user, slug) if class_slug is None else None
+        if reading is None:
+            raise
+        return redirect(reading)
+    return render_document(request, space)
+
+
+def _first_reading_of(user, slug: str) -> Reading | None:
+    if not user.is_authenticated:
+        return None
+    return (
+        Reading.objects.filter(classroom__members=user, document__slug=slug)
+        .select_related("classroom", "document")
+        .first()
+    )
 
 
 def render_document(
     request: HttpRequest,
-    document: Document,
+    space: Space,
     *,
     form: PostForm | None = None,
     status: int = 200,
     template_name: str = "annotate/document.html",
 ) -> HttpResponse:
-    discussion = build_discussion(document, request.user)
+    document = space.document
+    posts = list(space.posts_for(request.user).select_related("author"))
+    discussion = build_discussion(document, request.user, posts, classroom=space.classroom)
     current_post = _int_or_none(request.GET.get("post"))
     reply_to_pk = _int_or_none(request.GET.get("replyto"))
     reply_to = discussion.posts_by_id.get(reply_to_pk)
@@ -74,6 +104,8 @@ def render_document(
     )
     context = {
         "document": document,
+        "space": space,
+        "hiding_classmates": space.hides_classmates_from(request.user),
         "discussion": discussion,
         "form": form
         or PostForm(initial={"parent": comment_reply_to.pk if comment_reply_to else None}),
@@ -96,22 +128,23 @@ def _int_or_none(value: str | None) -> int | None:
 
 @require_POST
 @login_required
-def create_post(request: HttpRequest, slug: str) -> HttpResponse:
-    document = get_document_for_reader(request, slug)
+def create_post(request: HttpRequest, slug: str, class_slug: str | None = None) -> HttpResponse:
+    space = get_space_for_reader(request, slug, class_slug)
+    document = space.document
     form = PostForm(request.POST)
 
     def refuse(message: str, status: int = 400) -> HttpResponse:
         if wants_fragment(request):
             return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
         form.add_error(None, message)
-        return render_document(request, document, form=form, status=status)
+        return render_document(request, space, form=form, status=status)
 
     if not form.is_valid():
         if wants_fragment(request):
             return refuse(
                 " ".join(message for errors in form.errors.values() for message in errors)
             )
-        return render_document(request, document, form=form, status=400)
+        return render_document(request, space, form=form, status=400)
 
     if message := closed_message(document):
         return refuse(message, status=403)
@@ -127,12 +160,7 @@ def create_post(request: HttpRequest, slug: str) -> HttpResponse:
     data = form.cleaned_data
     parent = None
     if data["parent"]:
-        parent = (
-            Post.objects.for_document(document)
-            .visible_to(request.user)
-            .filter(pk=data["parent"])
-            .first()
-        )
+        parent = space.posts_for(request.user).filter(pk=data["parent"]).first()
         if parent is None or parent.is_deleted:
             return refuse("The post you are replying to is no longer there.")
         # Past the deepest level, a reply joins its parent's level instead.
@@ -165,6 +193,7 @@ def create_post(request: HttpRequest, slug: str) -> HttpResponse:
 
     post = Post(
         document=document,
+        classroom=space.classroom,
         author=request.user,
         parent=parent,
         depth=parent.depth + 1 if parent else 0,
@@ -178,7 +207,7 @@ def create_post(request: HttpRequest, slug: str) -> HttpResponse:
     publish_new_post(request, post, honeypot=data[HONEYPOT_FIELD])
     # With background work run in-process the check has happened already.
     post.refresh_from_db(fields=["status", "held_reason"])
-    return _after_change(request, post, "Posted.")
+    return _after_change(request, post, space, "Posted.")
 
 
 def thread_is_visible(post: Post, user) -> bool:
@@ -191,15 +220,13 @@ def thread_is_visible(post: Post, user) -> bool:
     return True
 
 
-def _after_change(request: HttpRequest, post: Post, announcement: str) -> HttpResponse:
+def _after_change(
+    request: HttpRequest, post: Post, space: Space, announcement: str
+) -> HttpResponse:
     if post.is_held:
         announcement = "Your post is awaiting moderation."
     if wants_fragment(request):
-        response = render_document(
-            request,
-            post.document,
-            template_name="annotate/document.html#main",
-        )
+        response = render_document(request, space, template_name="annotate/document.html#main")
         response[FRAGMENT_HEADER + "-Post"] = str(post.pk)
         response[FRAGMENT_HEADER + "-Announce"] = announcement
         return response
@@ -209,7 +236,7 @@ def _after_change(request: HttpRequest, post: Post, announcement: str) -> HttpRe
 
 @login_required
 def edit_post(request: HttpRequest, pk: int) -> HttpResponse:
-    post = get_post_for_author(request, pk)
+    post, space = get_post_for_author(request, pk)
     if post.status == Post.Status.REMOVED:
         raise PermissionDenied("A moderator removed this post; it can no longer be edited.")
     # Bound on every POST, even an empty one, so that it is validated.
@@ -219,7 +246,7 @@ def edit_post(request: HttpRequest, pk: int) -> HttpResponse:
             body = form.cleaned_data["body"]
             if body != post.body:
                 edit_post_and_recheck(post, body, render_markdown(body))
-            return _after_change(request, post, "Saved.")
+            return _after_change(request, post, space, "Saved.")
         if wants_fragment(request):
             message = " ".join(m for errors in form.errors.values() for m in errors)
             return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
@@ -229,17 +256,15 @@ def edit_post(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def delete_post(request: HttpRequest, pk: int) -> HttpResponse:
-    post = get_post_for_author(request, pk)
+    post, space = get_post_for_author(request, pk)
     if request.method == "POST":
         post.delete_by_author()
         if wants_fragment(request):
-            response = render_document(
-                request, post.document, template_name="annotate/document.html#main"
-            )
+            response = render_document(request, space, template_name="annotate/document.html#main")
             response[FRAGMENT_HEADER + "-Announce"] = "Deleted."
             return response
         messages.success(request, "Your post was deleted.")
-        return redirect(post.document)
+        return redirect(space.url)
     return render(request, "annotate/delete_post.html", {"post": post})
 
 
@@ -255,24 +280,21 @@ def preview(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def post_permalink(request: HttpRequest, pk: int) -> HttpResponse:
-    post = get_object_or_404(
-        Post.objects.visible_to(request.user).select_related("document"), pk=pk
-    )
+    post, _ = get_post_for_reader(request, pk)
     return redirect(post.get_absolute_url())
 
 
 @require_safe
-def annotations_jsonld(request: HttpRequest, slug: str) -> JsonResponse:
-    document = get_document_for_reader(request, slug)
-    posts = list(
-        Post.objects.for_document(document)
-        .visible_to(request.user)
-        .select_related("author", "revision")
-    )
+def annotations_jsonld(
+    request: HttpRequest, slug: str, class_slug: str | None = None
+) -> JsonResponse:
+    space = get_space_for_reader(request, slug, class_slug)
+    document = space.document
+    posts = list(space.posts_for(request.user).select_related("author", "revision"))
     # Exactly what the page shows: no deleted posts, and no replies whose
     # thread is hidden (under a removed post or someone else's held one).
-    shown = build_discussion(document, request.user, posts).posts_by_id
-    collection = annotation_collection(request, document, [p for p in posts if p.pk in shown])
+    shown = build_discussion(document, request.user, posts, classroom=space.classroom).posts_by_id
+    collection = annotation_collection(request, space, [p for p in posts if p.pk in shown])
     return JsonResponse(
         collection,
         content_type='application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"',
@@ -287,10 +309,9 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def flag_post(request: HttpRequest, pk: int) -> HttpResponse:
-    post = get_object_or_404(
-        Post.objects.visible_to(request.user).filter(deleted_at=None).select_related("document"),
-        pk=pk,
-    )
+    post, space = get_post_for_reader(request, pk)
+    if post.is_deleted:
+        raise Http404("This post was deleted.")
     if post.author_id == request.user.pk:
         raise PermissionDenied("You cannot report your own post; edit or delete it instead.")
     form = FlagForm(request.POST if request.method == "POST" else None)
@@ -307,6 +328,6 @@ def flag_post(request: HttpRequest, pk: int) -> HttpResponse:
             if reported
             else "You have already reported this post; a moderator will look at it.",
         )
-        return redirect(post.document)
+        return redirect(space.url)
     status = 400 if form.errors else 200
     return render(request, "annotate/flag_post.html", {"post": post, "form": form}, status=status)

@@ -5,14 +5,16 @@ from collections.abc import Iterable
 from django.http import HttpRequest
 from django.urls import reverse
 
-from .models import Document, Post
+from .models import Post
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 
 
-def annotation_collection(request: HttpRequest, document: Document, posts: Iterable[Post]) -> dict:
-    document_url = request.build_absolute_uri(document.get_absolute_url())
-    collection_url = request.build_absolute_uri(reverse("annotations_jsonld", args=[document.slug]))
+def annotation_collection(request: HttpRequest, space, posts: Iterable[Post]) -> dict:
+    """`space` is the discussion (annotate.spaces.Space) the posts belong to."""
+    document = space.document
+    document_url = request.build_absolute_uri(space.url)
+    collection_url = request.build_absolute_uri(space.jsonld_url)
     items = [web_annotation(request, document_url, post) for post in posts]
     return {
         "@context": CONTEXT,

@@ -236,6 +236,14 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # allauth's rate limits (login failures, sign-ups, password resets, email
 # confirmations) stay on with its defaults; on several app servers they need
 # the shared cache that REDIS_URL provides.
+# Who may create an account: anyone (open), only people holding a class's join
+# link (invite), or people with an address at one of SIGNUP_EMAIL_DOMAINS.
+SIGNUP_MODE = env_choice("SIGNUP_MODE", "open", {"open", "invite", "domains"})
+SIGNUP_EMAIL_DOMAINS = [d.lower().lstrip("@") for d in env_list("SIGNUP_EMAIL_DOMAINS", [])]
+if SIGNUP_MODE == "domains" and not SIGNUP_EMAIL_DOMAINS:
+    raise ImproperlyConfigured(
+        "SIGNUP_MODE=domains needs SIGNUP_EMAIL_DOMAINS, e.g. SIGNUP_EMAIL_DOMAINS=school.edu"
+    )
 SOCIALACCOUNT_ADAPTER = "annotate.accounts.SocialAccountAdapter"
 SOCIALACCOUNT_FORMS = {"signup": "annotate.accounts.SocialSignupForm"}
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
@@ -353,5 +361,6 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # One line per task state change is noise; failures are still logged.
         "django.tasks": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
     },
 }

@@ -1,0 +1,169 @@
+"""A class's discussion for grading: CSV and W3C Web Annotation JSON-LD."""
+
+import csv
+from collections import defaultdict
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_safe
+
+from .classes import get_classroom_for_instructor
+from .models import Classroom, Membership, Post
+from .spaces import Space
+from .webannotation import annotation_collection, web_annotation
+
+# A cell that starts with one of these is a formula to a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(value) -> str:
+    """Text for a spreadsheet cell, never run as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _timestamp(moment) -> str:
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
+
+
+def class_posts(classroom: Classroom, request: HttpRequest):
+    posts = (
+        Post.objects.filter(classroom=classroom, deleted_at=None)
+        .select_related("author", "document", "revision", "classroom")
+        .order_by("document__title", "created_at", "id")
+    )
+    if reading := request.GET.get("reading"):
+        posts = posts.filter(document__slug=reading)
+    return posts
+
+
+def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")  # so spreadsheet programs read UTF-8
+    return response, csv.writer(response)
+
+
+@require_safe
+def discussion_csv(request: HttpRequest, class_slug: str) -> HttpResponse:
+    classroom = get_classroom_for_instructor(request, class_slug)
+    posts = list(class_posts(classroom, request))
+    roots = {post.pk: post for post in posts}
+
+    def root_of(post: Post) -> Post:
+        while post.parent_id and post.parent_id in roots:
+            post = roots[post.parent_id]
+        return post
+
+    response, writer = _csv_response(f"{slugify(classroom.name)}-discussion.csv")
+    writer.writerow(
+        ["thread", "post", "reply_to", "kind", "reading", "author", "quoted_passage", "body",
+         "posted", "edited", "status"]
+    )  # fmt: skip
+    for post in posts:
+        root = root_of(post)
+        writer.writerow(
+            [
+                root.pk,
+                post.pk,
+                post.parent_id or "",
+                post.kind,
+                cell(post.document.title),
+                cell(post.author_name),
+                cell(root.exact),
+                cell(post.body),
+                _timestamp(post.created_at),
+                _timestamp(post.edited_at),
+                post.status,
+            ]
+        )
+    return response
+
+
+@require_safe
+def discussion_jsonld(request: HttpRequest, class_slug: str) -> JsonResponse:
+    classroom = get_classroom_for_instructor(request, class_slug)
+    posts = list(class_posts(classroom, request).filter(status=Post.Status.PUBLISHED))
+    by_document = defaultdict(list)
+    for post in posts:
+        by_document[post.document].append(post)
+    if len(by_document) == 1:
+        document, document_posts = next(iter(by_document.items()))
+        collection = annotation_collection(request, Space(document, classroom), document_posts)
+    else:
+        items = [
+            web_annotation(request, request.build_absolute_uri(Space(doc, classroom).url), post)
+            for doc, document_posts in by_document.items()
+            for post in document_posts
+        ]
+        collection_url = request.build_absolute_uri(request.get_full_path())
+        collection = {
+            "@context": "http://www.w3.org/ns/anno.jsonld",
+            "id": collection_url,
+            "type": "AnnotationCollection",
+            "label": f"Discussion of {classroom}",
+            "total": len(items),
+            "first": {"id": collection_url + "#page1", "type": "AnnotationPage",
+                      "startIndex": 0, "items": items},
+        }  # fmt: skip
+    response = JsonResponse(
+        collection,
+        content_type='application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"',
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{slugify(classroom.name)}-annotations.jsonld"'
+    )
+    return response
+
+
+@require_safe
+def students_csv(request: HttpRequest, class_slug: str) -> HttpResponse:
+    """Per student: annotations, replies, comments, words, readings covered, first and last post."""
+    classroom = get_classroom_for_instructor(request, class_slug)
+    students = list(
+        classroom.memberships.filter(role=Membership.Role.STUDENT)
+        .select_related("user")
+        .order_by("user__display_name")
+    )
+    counted = Post.objects.filter(
+        classroom=classroom,
+        deleted_at=None,
+        status__in=[Post.Status.PUBLISHED, Post.Status.PENDING],
+    ).values_list("author_id", "parent_id", "start", "body", "document_id", "created_at")
+    totals: dict[int, dict] = defaultdict(
+        lambda: {"annotation": 0, "reply": 0, "comment": 0, "words": 0, "readings": set(),
+                 "first": None, "last": None}
+    )  # fmt: skip
+    for author_id, parent_id, start, body, document_id, created_at in counted:
+        row = totals[author_id]
+        kind = "reply" if parent_id else "annotation" if start is not None else "comment"
+        row[kind] += 1
+        row["words"] += len(body.split())
+        row["readings"].add(document_id)
+        row["first"] = min(row["first"] or created_at, created_at)
+        row["last"] = max(row["last"] or created_at, created_at)
+    response, writer = _csv_response(f"{slugify(classroom.name)}-students.csv")
+    writer.writerow(
+        ["student", "email", "annotations", "replies", "comments", "words", "readings_covered",
+         "readings_assigned", "first_post", "last_post"]
+    )  # fmt: skip
+    assigned = classroom.readings.count()
+    for membership in students:
+        row = totals[membership.user_id]
+        writer.writerow(
+            [
+                cell(membership.user.display_name),
+                cell(membership.user.email),
+                row["annotation"],
+                row["reply"],
+                row["comment"],
+                row["words"],
+                len(row["readings"]),
+                assigned,
+                _timestamp(row["first"]),
+                _timestamp(row["last"]),
+            ]
+        )
+    return response
