@@ -10,14 +10,14 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .accounts import JOIN_SESSION_KEY
 from .forms import PreferencesForm
 from .models import Classroom, Membership, Post, User
+from .notifications import UNSUBSCRIBE_SALT, unsubscribe_token  # noqa: F401 (for callers)
 from .spaces import STAFF, role_in
-
-UNSUBSCRIBE_SALT = "annotate.unsubscribe"
 
 
 def get_classroom_for_member(request: HttpRequest, class_slug: str) -> tuple[Classroom, str]:
@@ -81,7 +81,12 @@ def classroom(request: HttpRequest, class_slug: str) -> HttpResponse:
     published = Counter(
         posts.filter(status=Post.Status.PUBLISHED).values_list("document_id", flat=True)
     )
-    mine = Counter(posts.filter(author=request.user).values_list("document_id", flat=True))
+    # The reader's posts as the reading page shows them: published or awaiting moderation.
+    mine = Counter(
+        posts.filter(author=request.user)
+        .exclude(status=Post.Status.REMOVED)
+        .values_list("document_id", flat=True)
+    )
     questions = _question_counts(posts)
     rows = [
         {
@@ -191,11 +196,11 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return render(request, "annotate/preferences.html", context, status=400 if form.errors else 200)
 
 
-def unsubscribe_token(user: User) -> str:
-    return signing.dumps(user.pk, salt=UNSUBSCRIBE_SALT)
-
-
-@require_safe
+# Mail programs that offer "Unsubscribe" (RFC 8058, List-Unsubscribe-Post)
+# POST to the link without cookies: the signed token is the only credential.
+# No HEAD: link checkers send it, and nobody asked them to unsubscribe anyone.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """One click from an email: no more reply notifications, no sign-in needed."""
     try:

@@ -28,8 +28,9 @@ def _timestamp(moment) -> str:
 
 
 def class_posts(classroom: Classroom, request: HttpRequest):
+    """The class's posts, of one reading with ?reading=<slug>, deleted ones included."""
     posts = (
-        Post.objects.filter(classroom=classroom, deleted_at=None)
+        Post.objects.filter(classroom=classroom)
         .select_related("author", "document", "revision", "classroom")
         .order_by("document__title", "created_at", "id")
     )
@@ -49,11 +50,13 @@ def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
 def discussion_csv(request: HttpRequest, class_slug: str) -> HttpResponse:
     classroom = get_classroom_for_instructor(request, class_slug)
     posts = list(class_posts(classroom, request))
-    roots = {post.pk: post for post in posts}
+    # Deleted posts have no row of their own (their words are gone), but a
+    # reply under a deleted annotation still belongs to its thread and passage.
+    by_id = {post.pk: post for post in posts}
 
     def root_of(post: Post) -> Post:
-        while post.parent_id and post.parent_id in roots:
-            post = roots[post.parent_id]
+        while post.parent_id and post.parent_id in by_id:
+            post = by_id[post.parent_id]
         return post
 
     response, writer = _csv_response(f"{slugify(classroom.name)}-discussion.csv")
@@ -62,6 +65,8 @@ def discussion_csv(request: HttpRequest, class_slug: str) -> HttpResponse:
          "posted", "edited", "status"]
     )  # fmt: skip
     for post in posts:
+        if post.is_deleted:
+            continue
         root = root_of(post)
         writer.writerow(
             [
@@ -84,7 +89,9 @@ def discussion_csv(request: HttpRequest, class_slug: str) -> HttpResponse:
 @require_safe
 def discussion_jsonld(request: HttpRequest, class_slug: str) -> JsonResponse:
     classroom = get_classroom_for_instructor(request, class_slug)
-    posts = list(class_posts(classroom, request).filter(status=Post.Status.PUBLISHED))
+    posts = list(
+        class_posts(classroom, request).filter(status=Post.Status.PUBLISHED, deleted_at=None)
+    )
     by_document = defaultdict(list)
     for post in posts:
         by_document[post.document].append(post)

@@ -38,11 +38,19 @@ def _match(words: list[str], haystacks: list[str]) -> str | None:
     return None
 
 
-def rule_outcome(post: Post, payload: dict, rules: ModerationSettings, *, trusted: bool) -> Outcome:
+def rule_outcome(
+    post: Post,
+    payload: dict,
+    rules: ModerationSettings,
+    *,
+    trusted: bool,
+    content_only: bool = False,
+) -> Outcome:
     """
     What the rules make of a post: spam (a disallowed key), held (links,
     moderation keys, a pre-moderated text, a first post) or published.
-    Moderators and staff are exempt, as WordPress exempts editors.
+    Moderators and staff are exempt, as WordPress exempts editors. An edit
+    is judged on its content alone (`content_only`).
     """
     if trusted:
         return PUBLISH
@@ -63,6 +71,8 @@ def rule_outcome(post: Post, payload: dict, rules: ModerationSettings, *, truste
         return Outcome(
             Post.Status.PENDING, HeldReason.KEYWORD, f"Contains the moderation key “{word}”."
         )
+    if content_only:
+        return PUBLISH
     if post.document.premoderated:
         return Outcome(Post.Status.PENDING, HeldReason.PREMODERATED, "The text is pre-moderated.")
     if rules.hold_first_post and not _has_approved_post(post):

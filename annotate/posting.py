@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from . import spam, tasks
 from .models import Flag, HeldReason, ModerationSettings, Post, PostEvent, SpamCheck
+from .moderation import rule_outcome
+from .notifications import notify_reply
 
 
 @transaction.atomic
@@ -48,6 +50,10 @@ def publish_new_post(request: HttpRequest, post: Post, *, honeypot: str = "") ->
 
 @transaction.atomic
 def edit_post(post: Post, body: str, body_html: str) -> None:
+    """
+    Save an author's edit. A published post is judged again on its new
+    content: the rules may hold it or mark it spam, and Akismet rechecks it.
+    """
     post.edit(body, body_html)
     post.record(PostEvent.Kind.EDITED, actor=post.author)
     spam_check = SpamCheck.objects.filter(post=post).first()
@@ -55,7 +61,18 @@ def edit_post(post: Post, body: str, body_html: str) -> None:
         return
     spam_check.payload["comment_content"] = body
     spam_check.save(update_fields=["payload"])
-    if spam.is_enabled() and post.status == Post.Status.PUBLISHED and not post.moderated:
+    if post.status != Post.Status.PUBLISHED or post.moderated:
+        return
+    rules = ModerationSettings.load()
+    outcome = rule_outcome(
+        post, spam_check.payload, rules, trusted=spam.is_trusted(post.author), content_only=True
+    )
+    if outcome.status == Post.Status.SPAM:
+        post.mark_spam_by_rule(outcome.detail)
+    elif outcome.status == Post.Status.PENDING:
+        post.hold(outcome.held_reason, detail=f"After an edit: {outcome.detail}")
+        tasks.notify_moderators(post, outcome.detail)
+    elif spam.is_enabled():
         tasks.enqueue(tasks.check_post, post.pk, "edit")
 
 
@@ -71,7 +88,10 @@ MODERATOR_ACTIONS = {
 def moderate(post: Post, action: str, *, by) -> None:
     """A moderator's decision; spam and not-spam are reported to Akismet."""
     verb, report_as_spam = MODERATOR_ACTIONS[action]
+    was_published = post.status == Post.Status.PUBLISHED
     verb(post, by=by)
+    if post.status == Post.Status.PUBLISHED and not was_published:
+        notify_reply(post)
     SpamCheck.objects.filter(post=post, final_at=None).update(final_at=timezone.now())
     # The sweep never checks a decided post again; say so rather than show a retry.
     SpamCheck.objects.filter(post=post).exclude(next_attempt_at=None).update(next_attempt_at=None)

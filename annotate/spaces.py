@@ -100,7 +100,11 @@ def get_space_for_reader(request: HttpRequest, slug: str, class_slug: str | None
 
 
 def space_of(post: Post, user) -> Space | None:
-    """The space a post belongs to, if `user` may read it."""
+    """
+    The space a post belongs to, if `user` may read the post there: a
+    classmate's post that hide-until-posted keeps from them counts as unreadable,
+    so its permalink and report page do not show it either.
+    """
     if post.classroom_id is None:
         if post.document.is_public or user.is_superuser:
             return Space(post.document)
@@ -109,7 +113,10 @@ def space_of(post: Post, user) -> Space | None:
     if role is None:
         return None
     reading = Reading.objects.filter(classroom=post.classroom, document=post.document).first()
-    return Space(post.document, post.classroom, reading, role)
+    space = Space(post.document, post.classroom, reading, role)
+    if space.hides_classmates_from(user) and not space.posts_for(user).filter(pk=post.pk).exists():
+        return None
+    return space
 
 
 def readable_documents(user):

@@ -11,16 +11,14 @@ server) takes up whatever is due, so nothing depends on one task surviving.
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
-from django.tasks import default_task_backend, task
-from django.urls import reverse
+from django.tasks import task
 from django.utils import timezone
 
 from . import spam
+from .background import backoff, enqueue
 from .models import (
     HeldReason,
     ModerationSettings,
@@ -28,38 +26,17 @@ from .models import (
     Post,
     PostEvent,
     SpamCheck,
-    User,
     Verdict,
 )
 from .moderation import rule_outcome
+from .notifications import notify_moderators, notify_reply, send_digests, send_email
 
 logger = logging.getLogger(__name__)
 
-RETRY_CAP = timedelta(minutes=20)
 # How long a new post's first check may take before the sweep takes it up.
 CHECK_GRACE = timedelta(minutes=5)
 GIVE_UP_AFTER = timedelta(days=15)
 SWEEP_BATCH = 200
-
-
-def backoff(attempts: int) -> timedelta:
-    """1, 2, 4, 8, 16, then every 20 minutes."""
-    return min(RETRY_CAP, timedelta(minutes=2 ** max(0, attempts - 1)))
-
-
-def enqueue(work, *args, run_after=None) -> None:
-    """
-    Queue `work` once the current transaction commits. Work due later is
-    deferred where the backend can defer; elsewhere the sweep picks it up.
-    """
-
-    def send() -> None:
-        if run_after is None:
-            work.enqueue(*args)
-        elif default_task_backend.supports_defer:
-            work.using(run_after=run_after).enqueue(*args)
-
-    transaction.on_commit(send)
 
 
 # Spam checks ---------------------------------------------------------------
@@ -138,6 +115,7 @@ def apply_rules(post: Post, payload: dict) -> None:
         notify_moderators(post, outcome.detail)
     else:
         post.publish(detail="Passed the spam check and the moderation rules.")
+        notify_reply(post)
 
 
 def _check_failed(post_id: int, error: str) -> str:
@@ -221,63 +199,6 @@ def submit_report(post_id: int) -> str:
     return "sent"
 
 
-# Email -------------------------------------------------------------------------
-
-
-def queue_email(to: list[str], subject: str, body: str) -> OutboundEmail | None:
-    if not to:
-        return None
-    email = OutboundEmail.objects.create(
-        to=to, subject=subject, body=body, next_attempt_at=timezone.now()
-    )
-    enqueue(send_email, email.pk)
-    return email
-
-
-@task
-def send_email(email_id: int) -> str:
-    email = OutboundEmail.objects.filter(pk=email_id, sent_at=None).first()
-    if email is None:
-        return "already sent"
-    try:
-        EmailMessage(subject=email.subject, body=email.body, to=email.to).send()
-    except Exception as error:  # any failure of the mail server: keep it and retry
-        email.attempts += 1
-        email.last_error = f"{type(error).__name__}: {error}"
-        email.next_attempt_at = timezone.now() + backoff(email.attempts)
-        email.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-        logger.warning("Email %s not sent (attempt %s): %s", email.pk, email.attempts, error)
-        enqueue(send_email, email.pk, run_after=email.next_attempt_at)
-        return "will retry"
-    email.sent_at = timezone.now()
-    email.attempts += 1
-    email.next_attempt_at = None
-    email.save(update_fields=["sent_at", "attempts", "next_attempt_at"])
-    return "sent"
-
-
-def moderator_emails() -> list[str]:
-    moderators = User.objects.filter(is_active=True).filter(
-        Q(is_superuser=True) | Q(groups__name="Moderators")
-    )
-    return sorted(set(moderators.values_list("email", flat=True)))
-
-
-def admin_url(post: Post) -> str:
-    base = settings.SITE_URL or spam.site_url()
-    return base.rstrip("/") + reverse("admin:annotate_post_change", args=[post.pk])
-
-
-def notify_moderators(post: Post, why: str) -> None:
-    excerpt = post.body if len(post.body) <= 500 else post.body[:500] + "…"
-    body = (
-        f"A {spam.comment_type(post)} by {post.author_name} on “{post.document.title}” "
-        f"is waiting for a moderator.\n\nWhy: {why}\n\n{excerpt}\n\n"
-        f"Review it: {admin_url(post)}\n"
-    )
-    queue_email(moderator_emails(), f"[annotate] Held for moderation: {post.document.title}", body)
-
-
 # Upkeep ------------------------------------------------------------------------
 
 
@@ -311,12 +232,14 @@ def run_maintenance() -> dict:
         send_email.call(email_id)
 
     deleted = delete_old_spam(now - timedelta(days=rules.spam_retention_days))
+    digests = send_digests()
     erased = erase_private_data(now - timedelta(days=rules.privacy_retention_days))
     return {
         "checks": len(due_checks),
         "reports": len(due_reports),
         "emails": len(due_emails),
         "spam_deleted": deleted,
+        "digests": digests,
         "erased": erased,
     }
 

@@ -421,3 +421,45 @@ def test_a_report_without_a_reason_is_refused_with_a_message(client, published, 
     assert response.status_code == 400
     assert "Choose a reason for your report." in response.content.decode()
     assert not Flag.objects.exists()
+
+
+# Edits are judged again on their new words
+
+
+def test_editing_in_a_disallowed_word_marks_the_post_spam(client, seeded, author):
+    ModerationSettings.objects.update_or_create(pk=1, defaults={"disallowed_keys": "casino"})
+    client.force_login(author)
+    client.post(f"{seeded.get_absolute_url()}posts/", {"body": "An honest note."})
+    post = Post.objects.get()
+    assert post.status == Post.Status.PUBLISHED
+
+    client.post(f"/posts/{post.pk}/edit/", {"body": "Visit my casino."})
+
+    post.refresh_from_db()
+    assert post.status == Post.Status.SPAM
+    assert "awaiting moderation" in client.get(seeded.get_absolute_url()).content.decode()
+
+
+def test_editing_in_links_holds_a_published_post_for_a_moderator(client, seeded, author, stranger):
+    client.force_login(author)
+    client.post(f"{seeded.get_absolute_url()}posts/", {"body": "See the source."})
+    post = Post.objects.get()
+
+    client.post(
+        f"/posts/{post.pk}/edit/",
+        {"body": "See https://one.example and https://two.example"},
+    )
+
+    post.refresh_from_db()
+    assert (post.status, post.held_reason) == (Post.Status.PENDING, "links")
+    client.force_login(stranger)
+    assert "two.example" not in client.get(seeded.get_absolute_url()).content.decode()
+
+
+def test_an_ordinary_edit_keeps_the_post_published(client, seeded, author):
+    client.force_login(author)
+    client.post(f"{seeded.get_absolute_url()}posts/", {"body": "A note."})
+    post = Post.objects.get()
+    client.post(f"/posts/{post.pk}/edit/", {"body": "A better note."})
+    post.refresh_from_db()
+    assert (post.status, post.body) == (Post.Status.PUBLISHED, "A better note.")

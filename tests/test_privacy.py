@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from annotate import posting
 from annotate.models import ModerationSettings, OutboundEmail, Post, PostEvent, SpamCheck
-from annotate.tasks import queue_email, run_maintenance
+from annotate.notifications import queue_email
+from annotate.tasks import run_maintenance
 from tests.akismet_server import akismet_server_fixture  # noqa: F401
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (Privacy test)", "Referer": "http://testserver/texts/"}

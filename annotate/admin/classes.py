@@ -53,9 +53,10 @@ class ReadingInline(admin.StackedInline):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "document" and not request.user.is_superuser:
-            # Instructors assign the texts they can already reach.
+            # Instructors assign the texts they can already reach, any public text
+            # (whoever else reads it), and texts no class reads yet.
             kwargs["queryset"] = Document.objects.filter(
-                documents_in_reach(request.user) | Q(readings=None)
+                documents_in_reach(request.user) | Q(is_public=True) | Q(readings=None)
             ).distinct()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
@@ -133,9 +134,12 @@ class ClassroomAdmin(admin.ModelAdmin):
         posts = Post.objects.filter(classroom=classroom, deleted_at=None)
         by_status = Counter(posts.values_list("document_id", "status"))
         flagged = Counter(posts.filter(flag_count__gt=0).values_list("document_id", flat=True))
+        student_ids = classroom.memberships.filter(role=Membership.Role.STUDENT).values("user_id")
+        # order_by(): the default ordering would make DISTINCT count one row per post.
         writers = Counter(
             document_id
-            for document_id, _ in posts.filter(status=Post.Status.PUBLISHED)
+            for document_id, _ in posts.filter(status=Post.Status.PUBLISHED, author__in=student_ids)
+            .order_by()
             .values_list("document_id", "author_id")
             .distinct()
         )

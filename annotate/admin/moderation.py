@@ -168,17 +168,20 @@ def moderation_queues(user) -> list[Queue]:
     return [Queue(label, counts[name], f"{changelist}?{query}") for name, label, _, query in QUEUES]
 
 
-def last_akismet_error() -> PostEvent | None:
+def last_akismet_error(user) -> PostEvent | None:
     """
-    The newest failed check or report. A SpamCheck keeps only its latest error
-    and no time for it; the history row written with it has both.
+    The newest failed check or report among the posts `user` moderates. A
+    SpamCheck keeps only its latest error and no time for it; the history
+    row written with it has both.
     """
     kinds = [
         PostEvent.Kind.AKISMET_ERROR,
         PostEvent.Kind.AKISMET_GAVE_UP,
         PostEvent.Kind.SUBMIT_ERROR,
     ]
-    events = PostEvent.objects.filter(kind__in=kinds).select_related("post__author")
+    events = PostEvent.objects.filter(
+        kind__in=kinds, post__in=Post.objects.filter(posts_in_reach(user))
+    ).select_related("post__author")
     return events.order_by("-at", "-id").first()
 
 
@@ -493,7 +496,7 @@ class PostAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "status": spam.status(),
             "spam_filtering_off": SPAM_FILTERING_OFF,
-            "last_error": last_akismet_error(),
+            "last_error": last_akismet_error(request.user),
             "posts_with_check_errors": Post.objects.filter(posts_in_reach(request.user))
             .filter(CHECK_ERRORS)
             .count(),

@@ -1,0 +1,28 @@
+"""Queueing background work: after the transaction commits, deferred where possible."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.tasks import default_task_backend
+
+RETRY_CAP = timedelta(minutes=20)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8, 16, then every 20 minutes."""
+    return min(RETRY_CAP, timedelta(minutes=2 ** max(0, attempts - 1)))
+
+
+def enqueue(work, *args, run_after=None) -> None:
+    """
+    Queue `work` once the current transaction commits. Work due later is
+    deferred where the backend can defer; elsewhere the sweep picks it up.
+    """
+
+    def send() -> None:
+        if run_after is None:
+            work.enqueue(*args)
+        elif default_task_backend.supports_defer:
+            work.using(run_after=run_after).enqueue(*args)
+
+    transaction.on_commit(send)

@@ -1,0 +1,107 @@
+"""A class in a real browser: joining by the link, annotating a class reading, and its walls."""
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.core import mail
+from django.core.cache import cache
+from playwright.sync_api import Page, expect
+
+from annotate.models import Classroom, Membership, Post, Reading
+from tests.browser import PASSWORD, sign_in
+from tests.conftest import make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WORD_RECT = """(word) => {
+  for (const paragraph of document.querySelectorAll("#text p")) {
+    const walker = document.createTreeWalker(paragraph, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const index = node.data.indexOf(word);
+      if (index < 0) continue;
+      const range = document.createRange();
+      range.setStart(node, index);
+      range.setEnd(node, index + word.length);
+      const box = range.getBoundingClientRect();
+      return {x: box.left + box.width / 2, y: box.top + box.height / 2};
+    }
+  }
+  return null;
+}"""
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """allauth limits confirmation emails per address in the cache, which outlives a test."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def classroom(seeded) -> Classroom:
+    """Modern History reads the seed text, which only the class can see."""
+    teacher = make_user("Tess Teacher", "tess@example.com")
+    classroom = Classroom.objects.create(name="Modern History", slug="history")
+    Membership.objects.create(classroom=classroom, user=teacher, role=Membership.Role.INSTRUCTOR)
+    seeded.is_public = False
+    seeded.save(update_fields=["is_public"])
+    Reading.objects.create(classroom=classroom, document=seeded)
+    return classroom
+
+
+def test_student_joins_by_the_link_annotates_the_class_reading_and_outsiders_see_nothing(
+    page: Page, new_context, settings, classroom, seeded, stranger
+):
+    # Production (DEBUG off) asks for a confirmed address before signing in.
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+    join_url = classroom.get_join_url()
+    reading_url = "/classes/history/texts/execute-the-pows/"
+
+    page.goto(join_url)
+    expect(page.get_by_role("heading", name="Join Modern History")).to_be_visible()
+    page.get_by_role("link", name="create an account").click()
+    page.get_by_label("Display name").fill("Noor Newcomer")
+    page.get_by_label("Email").fill("noor@example.com")
+    page.get_by_label("Password:", exact=True).fill(PASSWORD)
+    page.get_by_label("Password (again):", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign Up").click()
+
+    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    [message] = mail.outbox
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", message.body).group()
+    page.goto(urlsplit(link).path)
+    page.get_by_role("button", name="Confirm").click()
+
+    # Back on the join page, signed in: one click joins.
+    expect(page).to_have_url(re.compile(re.escape(join_url) + "$"))
+    expect(page.locator(".signed-in-as")).to_have_text("Signed in as Noor Newcomer")
+    page.get_by_role("button", name="Join Modern History").click()
+    expect(page).to_have_url(re.compile("/classes/history/$"))
+    expect(page.get_by_text("Welcome to Modern History.")).to_be_visible()
+
+    page.get_by_role("link", name=seeded.title).click()
+    expect(page).to_have_url(re.compile(re.escape(reading_url) + "$"))
+    page.wait_for_load_state()  # scripts have run: selecting offers to annotate
+    word = page.evaluate(WORD_RECT, "paranoid")
+    page.mouse.dblclick(word["x"], word["y"])
+    assert page.evaluate("window.getSelection().toString()").strip() == "paranoid"
+    page.get_by_role("button", name="Annotate", exact=True).click()
+    composer = page.get_by_role("dialog", name="Annotate")
+    composer.get_by_label("Your note").fill("Why paranoid, after winning?")
+    composer.get_by_role("button", name="Post annotation").click()
+
+    expect(page.locator("#text a.hl", has_text="paranoid")).to_be_visible()
+    expect(composer).to_be_hidden()
+    post = Post.objects.get(exact="paranoid")
+    assert post.classroom == classroom
+    assert post.author.display_name == "Noor Newcomer"
+
+    outsider = new_context().new_page()
+    sign_in(outsider, stranger.email)
+    response = outsider.goto(reading_url)
+    assert response.status == 404
+    expect(outsider.get_by_role("heading", name="Page not found")).to_be_visible()
+    expect(outsider.get_by_text("Why paranoid, after winning?")).to_have_count(0)
+    expect(outsider.locator("#text")).to_have_count(0)
