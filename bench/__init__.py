@@ -1,0 +1,1 @@
+"""Benchmarks, run as modules from the project root: `.venv/bin/python -m bench.reanchor`."""
