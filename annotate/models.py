@@ -183,6 +183,24 @@ class Revision(models.Model):
     )
     note = models.CharField(max_length=200, blank=True)
 
+    # Moving the annotations of the previous revision into this one: progress and outcome.
+    class Relocation(models.TextChoices):
+        NONE = "", "Nothing to move"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Moving annotations"
+        DONE = "done", "Done"
+
+    relocation = models.CharField(max_length=10, choices=Relocation.choices, blank=True)
+    relocation_total = models.PositiveIntegerField(default=0)
+    relocation_done = models.PositiveIntegerField(default=0)
+    moved = models.PositiveIntegerField(default=0, help_text="Annotations whose passage moved.")
+    changed = models.PositiveIntegerField(
+        default=0, help_text="Annotations whose quoted words changed."
+    )
+    orphaned = models.PositiveIntegerField(
+        default=0, help_text="Annotations whose passage is gone."
+    )
+
     class Meta:
         ordering = ["document", "number"]
         constraints = [
@@ -191,6 +209,9 @@ class Revision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document} (revision {self.number})"
+
+    def get_absolute_url(self) -> str:
+        return f"{self.document.get_absolute_url()}?revision={self.number}"
 
 
 class HeldReason(models.TextChoices):
@@ -276,6 +297,15 @@ class Post(models.Model):
     suffix = models.CharField(max_length=32, blank=True)
     start = models.PositiveIntegerField(null=True, blank=True)
     end = models.PositiveIntegerField(null=True, blank=True)
+    original_exact = models.TextField(
+        blank=True, help_text="The words quoted when the annotation was written."
+    )
+    quote_changed = models.BooleanField(
+        default=False, help_text="A revision of the text changed the quoted words."
+    )
+    orphaned_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a revision of the text removed the passage."
+    )
 
     body = models.TextField(help_text="Markdown, exactly as written.")
     body_html = models.TextField(editable=False)
@@ -483,6 +513,8 @@ class PostEvent(models.Model):
         SUBMIT_ERROR = "submit_error", "Report to Akismet failed"
         FLAGGED = "flagged", "Reported by a reader"
         ERASED = "erased", "Personal data erased from the spam-check record"
+        QUOTE_CHANGED = "quote_changed", "A revision changed the quoted words"
+        ORPHANED = "orphaned", "A revision removed the quoted passage"
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
@@ -732,3 +764,21 @@ class DigestItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.why} (post #{self.post_id})"
+
+
+class AnchorPlacement(models.Model):
+    """Where an annotation sat in one revision of its text, so old revisions read as they were."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="placements")
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="placements")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    exact = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "revision"], name="one_placement_per_revision")
+        ]
+
+    def __str__(self) -> str:
+        return f"post #{self.post_id} at {self.start}-{self.end} in {self.revision}"

@@ -13,6 +13,7 @@ from . import spam, tasks
 from .models import Flag, HeldReason, ModerationSettings, Post, PostEvent, SpamCheck
 from .moderation import rule_outcome
 from .notifications import notify_reply
+from .revisions import record_placement
 
 
 @transaction.atomic
@@ -25,7 +26,11 @@ def publish_new_post(request: HttpRequest, post: Post, *, honeypot: str = "") ->
     """
     post.status = Post.Status.PENDING
     post.held_reason = HeldReason.CHECKING
+    if post.is_annotation:
+        post.original_exact = post.exact
     post.save()
+    if post.is_annotation:
+        record_placement(post)
     post.record(PostEvent.Kind.CREATED, actor=post.author)
     payload = spam.build_payload(request, post)
     spam_check = SpamCheck.objects.create(post=post, payload=payload)

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from .models import Document, normalize_text
+from .revisions import revise_document
 
 FIELDS = {"title", "subtitle", "citation", "source"}
 
@@ -97,7 +98,7 @@ def load_seed(seed: Seed) -> str:
         setattr(document, name, metadata[name])
     if changed_fields:
         document.save(update_fields=[*changed_fields, "updated_at"])
-    revision = document.revise(seed.text, note="Loaded from seed file")
+    revision = revise_document(document, seed.text, note="Loaded from seed file")
     if created:
         return "created"
     return "updated" if changed_fields or revision else "unchanged"

@@ -73,7 +73,11 @@ def check_post(post_id: int, recheck_reason: str = "") -> str:
 
 def _apply_verdict(post_id: int, verdict: str) -> str:
     with transaction.atomic():
-        post = Post.objects.select_for_update().select_related("document", "author").get(pk=post_id)
+        post = (
+            Post.objects.select_for_update(of=("self",))
+            .select_related("document", "author")
+            .get(pk=post_id)
+        )
         spam_check = SpamCheck.objects.select_for_update().get(post_id=post_id)
         now = timezone.now()
         spam_check.attempts += 1

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import classes, exports, views
+from . import classes, exports, history, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("texts/<slug:slug>/", views.document, name="document"),
     path("texts/<slug:slug>/posts/", views.create_post, name="create_post"),
+    path("texts/<slug:slug>/revisions/<int:number>/", history.revision_diff, name="revision_diff"),
     path(
         "texts/<slug:slug>/annotations.jsonld",
         views.annotations_jsonld,
@@ -23,6 +24,11 @@ urlpatterns = [
         "classes/<slug:class_slug>/texts/<slug:slug>/annotations.jsonld",
         views.annotations_jsonld,
         name="class_annotations_jsonld",
+    ),
+    path(
+        "classes/<slug:class_slug>/texts/<slug:slug>/revisions/<int:number>/",
+        history.revision_diff,
+        name="class_revision_diff",
     ),
     path("classes/<slug:class_slug>/join/", classes.join_by_domain, name="join_by_domain"),
     path(

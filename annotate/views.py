@@ -11,6 +11,7 @@ from . import spam
 from .anchoring import AnchorError, validate_anchor
 from .discussion import THREAD_DEPTH, build_discussion
 from .forms import EditForm, FlagForm, PostForm
+from .history import render_past_revision
 from .models import ModerationSettings, Post, Reading
 from .moderation import closed_message, seconds_until_allowed
 from .posting import edit_post as edit_post_and_recheck
@@ -71,6 +72,9 @@ def document(request: HttpRequest, slug: str, class_slug: str | None = None) -> 
         if reading is None:
             raise
         return redirect(reading)
+    revision = _int_or_none(request.GET.get("revision"))
+    if revision and revision != space.document.current_revision.number:
+        return render_past_revision(request, space, revision)
     return render_document(request, space)
 
 

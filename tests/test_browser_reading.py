@@ -141,3 +141,24 @@ def test_keyboard_focus_is_never_hidden_behind_the_toolbar_on_a_small_screen(
         visited.append(focused["name"])
         assert focused["top"] < focused["toolbarTop"], f"{focused['name']!r} is under the toolbar"
     assert "Privacy: what we store and why" in visited  # the walk reached the page's end
+
+
+def test_reader_opens_an_earlier_revision_and_comes_back_to_the_current_one(
+    page: Page, seeded, author
+):
+    from annotate.revisions import relocate_annotations, revise_document
+
+    note = annotate(seeded, author, "fightingmen", "One word in the source.")
+    revision = revise_document(seeded, "A new first paragraph.\n\n" + seeded.text)
+    relocate_annotations.call(revision.pk)
+
+    page.goto(f"{seeded.get_absolute_url()}?revision=1")
+    expect(page.get_by_text("You are reading an earlier version")).to_be_visible()
+    expect(page.get_by_text("A new first paragraph.")).to_have_count(0)
+    expect(page.locator(f'#text a.hl[data-posts~="{note.pk}"]')).to_have_text("fightingmen")
+    assert_no_axe_violations(page)
+
+    page.get_by_role("link", name="Read the current version").click()
+    expect(page.get_by_text("You are reading an earlier version")).to_have_count(0)
+    expect(page.get_by_text("A new first paragraph.")).to_be_visible()
+    expect(page.locator(f'#text a.hl[data-posts~="{note.pk}"]')).to_have_text("fightingmen")

@@ -34,6 +34,7 @@ from ..models import (
     SpamCheck,
     User,
 )
+from ..revisions import revise_document
 from ..scoping import documents_in_reach, is_site_moderator, posts_in_reach
 
 
@@ -84,7 +85,10 @@ class DocumentForm(forms.ModelForm):
 
 class RevisionInline(admin.TabularInline):
     model = Revision
-    fields = ["number", "created_at", "created_by", "note", "characters"]
+    fields = [
+        "number", "created_at", "created_by", "note", "characters", "annotations_moved",
+        "changes",
+    ]  # fmt: skip
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -97,6 +101,28 @@ class RevisionInline(admin.TabularInline):
     @admin.display(description="characters")
     def characters(self, revision: Revision) -> int:
         return len(revision.text)
+
+    @admin.display(description="annotations")
+    def annotations_moved(self, revision: Revision) -> str:
+        """Progress while annotations move in; then how many moved, changed or were orphaned."""
+        if revision.relocation in (Revision.Relocation.QUEUED, Revision.Relocation.RUNNING):
+            return (
+                f"{revision.get_relocation_display()}: {revision.relocation_done} of "
+                f"{revision.relocation_total} (reload to follow)"
+            )
+        if revision.relocation == Revision.Relocation.DONE:
+            return (
+                f"{revision.moved} moved, {revision.changed} with changed words, "
+                f"{revision.orphaned} orphaned, of {revision.relocation_total}"
+            )
+        return "—"
+
+    @admin.display(description="what changed")
+    def changes(self, revision: Revision) -> str:
+        if revision.number == 1:
+            return "first version"
+        url = reverse("revision_diff", args=[revision.document.slug, revision.number])
+        return format_html('<a href="{}">Compare with revision {}</a>', url, revision.number - 1)
 
 
 @admin.register(Document)
@@ -121,11 +147,19 @@ class DocumentAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
-        revision = obj.revise(
-            form.cleaned_data["text"], by=request.user, note="Edited in the admin"
+        revision = revise_document(
+            obj, form.cleaned_data["text"], by=request.user, note="Edited in the admin"
         )
         if revision and change:
-            self.message_user(request, f"The text changed: saved as revision {revision.number}.")
+            moving = (
+                f" Moving {revision.relocation_total} annotations into it: see its progress "
+                "under Revisions below."
+                if revision.relocation_total
+                else ""
+            )
+            self.message_user(
+                request, f"The text changed: saved as revision {revision.number}.{moving}"
+            )
 
 
 # The moderation desk ----------------------------------------------------------

@@ -534,7 +534,8 @@ function enablePreviewButtons() {
 }
 
 const root = document.getElementById("discussion-root");
-if (root) {
+// An earlier revision is for reading only: no selecting to annotate there.
+if (root && !root.hasAttribute("data-readonly")) {
   new ReadingPage(root);
   enablePreviewButtons();
 }
