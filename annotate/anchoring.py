@@ -202,7 +202,9 @@ _NEAR_ENOUGH = 0.8  # ...sparing the whole text when a match there is this good
 _FAR_ERRORS = 0.3  # share of errors allowed far from the old position (also faster)
 _MAX_CANDIDATES = 4  # distinct places examined per search
 _MIN_MATCH_RUN = 3  # aligned characters count only in runs this long, not as coincidences
-_MEASURE_MIN_RUN = 2  # the same, when measuring how much of the quote a passage holds
+_MEASURE_MIN_RUN = 2  # the same, when measuring how much of the quote a passage holds,
+_TRUSTED_RUN = 5  # ...where shorter runs count only next to errors this short:
+_TYPO_LENGTH = 1  # ...a typo, not a replaced word
 _MISMATCH_COST = 1.5  # a match scores 1 in the local alignment; an error costs this,
 _DELETION_COST = 1.0  # ...and a character of the quote missing from the text this
 _CONTEXT_SUPPORT = 0.5  # context agreement that counts as support
@@ -486,8 +488,7 @@ class _Search:
         if start >= end:
             return None
         cigar = edlib.align(self.exact_codes, self.encoded[start:end], task="path")["cigar"]
-        span = _span_through(cigar, 0, len(self.exact), local=False, min_run=_MEASURE_MIN_RUN)
-        return self.candidate(start, end, span.matched_in_quote if span else 0)
+        return self.candidate(start, end, _surviving_characters(cigar))
 
     def candidate(self, start: int, end: int, matched: int) -> _Candidate:
         return _Candidate(
@@ -585,6 +586,27 @@ def _span_through(
     if first is None or last is None:
         return None
     return _Span(first, last, in_quote, matched, before, matched - in_quote - before, longest)
+
+
+def _surviving_characters(cigar: str | None) -> int:
+    """
+    How many of the quote's characters an alignment of the quote against a
+    passage shows to be still there. A replaced word or clause lines up with
+    the old one here and there by chance ("th", "and "), so short runs of
+    matches count only between small errors (a typo), where they are real.
+    """
+    if not cigar:
+        return 0
+    ops = [(int(count), op) for count, op in _CIGAR_OP.findall(cigar)]
+    matched = 0
+    for index, (count, op) in enumerate(ops):
+        if op != "=" or count < _MEASURE_MIN_RUN:
+            continue
+        if count >= _TRUSTED_RUN or all(
+            ops[near][0] <= _TYPO_LENGTH for near in (index - 1, index + 1) if 0 <= near < len(ops)
+        ):
+            matched += count
+    return matched
 
 
 def _agreement(expected: bytes, actual: bytes, *, at_edge: bool) -> float:

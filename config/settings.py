@@ -128,7 +128,7 @@ SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 
 INSTALLED_APPS = [
     "annotate",
-    "django.contrib.admin",
+    "annotate.apps.AnnotateAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -603,3 +603,14 @@ def test_akismet_status_names_no_post_of_another_class(world):
 
     assert f"#{theirs.pk}" not in page
     assert "Ben Student" not in page
+
+
+def test_the_generic_view_on_site_redirect_tells_instructors_nothing(world):
+    from django.contrib.contenttypes.models import ContentType
+
+    theirs = world.posts["b_annotation"]
+    content_type = ContentType.objects.get_for_model(theirs)
+    path = f"/admin/r/{content_type.pk}/{theirs.pk}/"
+
+    assert client_for(world, "instructor_a").get(path).status_code == 404
+    assert client_for(world, "superuser").get(path).status_code == 302

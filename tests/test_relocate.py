@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from annotate.anchoring import CONTEXT_LENGTH, anchor_at, relocate
+from annotate.anchoring import CONTEXT_LENGTH, _surviving_characters, anchor_at, relocate
 
 BOOK = (
     "It was the best of times, it was the worst of times, it was the age of wisdom, "
@@ -126,6 +126,13 @@ def test_a_passage_that_mostly_survives_is_not_an_orphan():
     selectors = anchor(BOOK, "It was the year of Our Lord one thousand seven hundred")
 
     assert passage(revised, **selectors) == "It was the year of Our Lord one thousand eight hundred"
+
+
+def test_letters_a_replaced_word_shares_by_chance_do_not_count_as_surviving():
+    # "thee" replaced by "them": "the" lines up, but the word is gone.
+    assert _surviving_characters("10=3X2=3X10=") == 20
+    # Between two typos, the same short run is the quote's own.
+    assert _surviving_characters("10=1X2=1X10=") == 22
 
 
 # The quoted words also appear elsewhere

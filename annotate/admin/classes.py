@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from ..adminsite import DirectViewOnSite
 from ..models import Classroom, Document, Membership, Post, Reading
 from ..scoping import documents_in_reach, taught_classrooms
 
@@ -62,7 +63,7 @@ class ReadingInline(admin.StackedInline):
 
 
 @admin.register(Classroom)
-class ClassroomAdmin(admin.ModelAdmin):
+class ClassroomAdmin(DirectViewOnSite, admin.ModelAdmin):
     list_display = ["name", "term", "students", "readings_count", "dashboard_link"]
     search_fields = ["name", "term"]
     prepopulated_fields = {"slug": ["name"]}

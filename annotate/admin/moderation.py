@@ -22,6 +22,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from .. import posting, spam, tasks
+from ..adminsite import DirectViewOnSite
 from ..models import (
     Document,
     Flag,
@@ -126,7 +127,7 @@ class RevisionInline(admin.TabularInline):
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(DirectViewOnSite, admin.ModelAdmin):
     form = DocumentForm
     list_display = ["title", "slug", "is_public", "revision_number", "updated_at"]
     list_filter = ["is_public", "premoderated"]
@@ -352,7 +353,7 @@ class SpamCheckInline(ReadOnlyInline, admin.StackedInline):
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(DirectViewOnSite, admin.ModelAdmin):
     list_display = [
         "post", "status", "held_reason", "verdict", "flags", "excerpt", "quote",
         "document", "classroom", "author_name", "posted",
