@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast lint format migrations-check bench install install-dev clean
+.PHONY: run test test-fast lint format migrations-check bench install install-dev install-bench clean
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then echo "Python $(PYTHON_VERSION) was not found: install it (e.g. pyenv install $(PYTHON_VERSION))."; exit 1; fi
@@ -22,8 +22,13 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
+$(VENV)/.installed-bench: requirements.txt requirements-bench.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	touch $@
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+install-bench: $(VENV)/.installed-bench
 
 run: install
 	$(BIN)/python manage.py migrate --no-input
@@ -47,8 +52,13 @@ format: install-dev
 migrations-check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-bench: install-dev
-	@echo "Benchmarks are not written yet; see docs/performance.md."
+# Each benchmark prints its figures and exits non-zero when it misses a goal
+# (docs/performance.md). bench.load needs wrk (apt-get install -y wrk) and redis-server.
+bench: install-dev install-bench
+	$(BIN)/python -m bench.render
+	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.akismet
+	$(BIN)/python -m bench.reanchor
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -25,4 +25,6 @@ def enqueue(work, *args, run_after=None) -> None:
         elif default_task_backend.supports_defer:
             work.using(run_after=run_after).enqueue(*args)
 
-    transaction.on_commit(send)
+    # robust: a failure to queue (the task database gone for a moment) must not
+    # turn an already saved post into an error page; the upkeep sweep catches up.
+    transaction.on_commit(send, robust=True)

@@ -3,6 +3,7 @@
 import csv
 from collections import defaultdict
 
+from django.core.validators import slug_re
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -35,7 +36,9 @@ def class_posts(classroom: Classroom, request: HttpRequest):
         .order_by("document__title", "created_at", "id")
     )
     if reading := request.GET.get("reading"):
-        posts = posts.filter(document__slug=reading)
+        # No reading has a name that is not a slug, and PostgreSQL refuses some
+        # (a NUL character is an error there, not a miss).
+        posts = posts.filter(document__slug=reading) if slug_re.match(reading) else posts.none()
     return posts
 
 

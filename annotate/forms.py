@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 
 from .accounts import clean_display_name
@@ -7,6 +9,8 @@ from .rendering import MAX_BODY_LENGTH
 # Django's CharField already refuses NUL characters; these say so in our words.
 NUL_IN_TEXT = "The text contains a NUL character; remove it and retry."
 NUL_IN_SELECTION = "The selection contains a NUL character. Select the words again."
+
+BLANK_LINES_FIRST = re.compile(r"\A(?:[^\S\n]*\n)+")
 
 
 class BodyField(forms.CharField):
@@ -24,7 +28,17 @@ class BodyField(forms.CharField):
             },
         )
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 5, "maxlength": MAX_BODY_LENGTH}))
+        kwargs["strip"] = False
         super().__init__(**kwargs)
+
+    def to_python(self, value) -> str:
+        """
+        The Markdown as written, less what Markdown ignores: blank lines before
+        the first line and blank space after the last. A plain strip() would
+        also take the first line's indentation, turning a leading indented
+        code block into a paragraph.
+        """
+        return BLANK_LINES_FIRST.sub("", super().to_python(value)).rstrip()
 
 
 class SelectorField(forms.CharField):

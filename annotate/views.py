@@ -1,7 +1,10 @@
+import contextlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -98,8 +101,10 @@ def render_document(
 ) -> HttpResponse:
     document = space.document
     posts = list(space.posts_for(request.user).select_related("author"))
-    discussion = build_discussion(document, request.user, posts, classroom=space.classroom)
     current_post = _int_or_none(request.GET.get("post"))
+    discussion = build_discussion(
+        document, request.user, posts, classroom=space.classroom, current_post=current_post
+    )
     reply_to_pk = _int_or_none(request.GET.get("replyto"))
     reply_to = discussion.posts_by_id.get(reply_to_pk)
     reply_to_root = discussion.root_of.get(reply_to_pk)
@@ -210,7 +215,10 @@ def create_post(request: HttpRequest, slug: str, class_slug: str | None = None) 
         post.start, post.end = anchor.start, anchor.end
     publish_new_post(request, post, honeypot=data[HONEYPOT_FIELD])
     # With background work run in-process the check has happened already.
-    post.refresh_from_db(fields=["status", "held_reason"])
+    # The post is committed: if the database is gone now, answer with what it
+    # was saved as, not an error that makes the reader post it again.
+    with contextlib.suppress(DatabaseError):
+        post.refresh_from_db(fields=["status", "held_reason"])
     return _after_change(request, post, space, "Posted.")
 
 

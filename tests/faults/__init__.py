@@ -1,0 +1,1 @@
+"""Helpers for the fault suite: a throwaway PostgreSQL cluster and the site's processes."""
