@@ -2,6 +2,7 @@
 
 from collections import Counter
 
+from allauth.account.models import EmailAddress
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -18,6 +19,11 @@ from .forms import PreferencesForm
 from .models import Classroom, Membership, Post, User
 from .notifications import UNSUBSCRIBE_SALT, unsubscribe_token  # noqa: F401 (for callers)
 from .spaces import STAFF, role_in
+
+
+def has_verified_email(user) -> bool:
+    """A school address admits its owner only once they have shown it is theirs."""
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
 
 
 def get_classroom_for_member(request: HttpRequest, class_slug: str) -> tuple[Classroom, str]:
@@ -45,12 +51,13 @@ def my_classes(request: HttpRequest) -> HttpResponse:
         )
     )
     joined = {membership.classroom_id for membership in memberships}
-    domain = request.user.email.rsplit("@", 1)[-1].lower()
-    joinable = [
-        classroom
-        for classroom in Classroom.objects.exclude(allowed_domains="").exclude(pk__in=joined)
-        if domain in classroom.domains
-    ]
+    joinable = []
+    if has_verified_email(request.user):
+        joinable = [
+            classroom
+            for classroom in Classroom.objects.exclude(allowed_domains="").exclude(pk__in=joined)
+            if classroom.admits_domain_of(request.user.email)
+        ]
     context = {"memberships": memberships, "joinable": joinable}
     return render(request, "annotate/my_classes.html", context)
 
@@ -153,7 +160,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 def join_by_domain(request: HttpRequest, class_slug: str) -> HttpResponse:
     classroom = get_object_or_404(Classroom, slug=class_slug)
-    if not classroom.admits_domain_of(request.user.email):
+    if not (has_verified_email(request.user) and classroom.admits_domain_of(request.user.email)):
         raise Http404("This class admits its members by its join link.")
     Membership.objects.get_or_create(classroom=classroom, user=request.user)
     messages.success(request, f"Welcome to {classroom}.")

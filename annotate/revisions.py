@@ -8,12 +8,11 @@ a background task that records its progress on the revision.
 
 from django.db import transaction
 from django.tasks import task
-from django.urls import reverse
 from django.utils import timezone
 
 from .anchoring import anchor_at, relocate
 from .background import enqueue
-from .models import AnchorPlacement, Document, Post, PostEvent, Revision
+from .models import AnchorPlacement, Document, Post, PostEvent, Revision, discussion_url
 from .notifications import absolute, queue_email
 
 PROGRESS_EVERY = 50
@@ -121,7 +120,7 @@ def tell_author_of_orphan(post: Post, revision: Revision) -> None:
         f"Your note and its replies are kept, listed under the text as a note on a passage "
         f"that has changed: {document_url}\n\n"
         f"The earlier version, with your note where it was: "
-        f"{absolute(reverse('document', args=[revision.document.slug]))}"
+        f"{absolute(discussion_url(post.document, post.classroom))}"
         f"?revision={post.revision.number}\n"
     )
     queue_email(

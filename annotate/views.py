@@ -76,7 +76,8 @@ def document(request: HttpRequest, slug: str, class_slug: str | None = None) -> 
             raise
         return redirect(reading)
     revision = _int_or_none(request.GET.get("revision"))
-    if revision and revision != space.document.current_revision.number:
+    current = space.document.current_revision
+    if revision and current and revision != current.number:
         return render_past_revision(request, space, revision)
     return render_document(request, space)
 

@@ -318,6 +318,21 @@ def test_a_person_at_another_domain_is_neither_offered_the_class_nor_admitted(
     assert not Membership.objects.filter(user=stranger).exists()
 
 
+def test_an_unconfirmed_school_address_is_neither_offered_the_class_nor_admitted(
+    client, school_class
+):
+    lee = make_user("Lee Learner", "lee@students.school.example")
+    lee.emailaddress_set.update(verified=False)
+    client.force_login(lee)
+
+    offered = soup(client.get("/classes/"))
+    response = client.post("/classes/seminar/join/")
+
+    assert offered.find("h2", string="Classes open to your school address") is None
+    assert response.status_code == 404
+    assert not Membership.objects.filter(user=lee).exists()
+
+
 # Who can sign up
 
 

@@ -182,3 +182,10 @@ def test_reloading_a_changed_seed_file_moves_annotations_too(
     assert seeded.current_revision.number == 2
     assert note.revision_id == seeded.current_revision_id
     assert seeded.current_revision.text[note.start : note.end] == "fightingmen"
+
+
+def test_asking_for_a_revision_of_a_text_without_words_yet_is_not_an_error(client, db):
+    from annotate.models import Document
+
+    empty = Document.objects.create(slug="empty", title="Empty")
+    assert client.get(f"/texts/{empty.slug}/?revision=1").status_code == 200

@@ -122,7 +122,16 @@ class RevisionInline(admin.TabularInline):
     def changes(self, revision: Revision) -> str:
         if revision.number == 1:
             return "first version"
-        url = reverse("revision_diff", args=[revision.document.slug, revision.number])
+        document = revision.document
+        reading = (
+            None if document.is_public else document.readings.select_related("classroom").first()
+        )
+        if reading:
+            url = reverse(
+                "class_revision_diff", args=[reading.classroom.slug, document.slug, revision.number]
+            )
+        else:
+            url = reverse("revision_diff", args=[document.slug, revision.number])
         return format_html('<a href="{}">Compare with revision {}</a>', url, revision.number - 1)
 
 
