@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from .accounts import JOIN_SESSION_KEY
 from .forms import PreferencesForm
 from .models import Classroom, Membership, Post, User
-from .notifications import UNSUBSCRIBE_SALT, unsubscribe_token  # noqa: F401 (for callers)
+from .notifications import UNSUBSCRIBE_SALT
 from .spaces import STAFF, role_in
 
 

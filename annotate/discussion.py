@@ -100,10 +100,6 @@ class Thread(_ReadByTemplates):
     def root(self) -> Post:
         return self.first.post
 
-    @property
-    def reply_ids(self) -> set[int]:
-        return {row.pk for row in self.replies}
-
 
 @dataclass(slots=True)
 class Run(_ReadByTemplates):

@@ -77,9 +77,6 @@ class DocumentQuerySet(models.QuerySet):
     def with_text(self):
         return self.select_related("current_revision")
 
-    def public(self):
-        return self.filter(is_public=True)
-
 
 class Document(models.Model):
     """A text that readers annotate and discuss; its words live in revisions."""
@@ -246,12 +243,6 @@ class PostQuerySet(models.QuerySet):
         if user is not None and user.is_authenticated:
             visible |= models.Q(author=user, status__in=Post.HELD_STATUSES)
         return self.filter(visible)
-
-    def annotations(self):
-        return self.filter(parent=None, start__isnull=False)
-
-    def page_comments(self):
-        return self.filter(parent=None, start__isnull=True)
 
 
 class Post(models.Model):

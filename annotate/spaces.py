@@ -43,10 +43,6 @@ class Space:
             return reverse("annotations_jsonld", args=[self.document.slug])
         return reverse("class_annotations_jsonld", args=[self.classroom.slug, self.document.slug])
 
-    @property
-    def teaches(self) -> bool:
-        return self.role in (Membership.Role.INSTRUCTOR, STAFF)
-
     def posts(self):
         return Post.objects.for_document(self.document, self.classroom)
 

@@ -14,7 +14,6 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from annotate.classes import unsubscribe_token
 from annotate.models import (
     Classroom,
     HeldReason,
@@ -23,6 +22,7 @@ from annotate.models import (
     Reading,
     User,
 )
+from annotate.notifications import unsubscribe_token
 from annotate.rendering import render_markdown
 from tests.conftest import make_user
 
