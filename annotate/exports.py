@@ -12,7 +12,8 @@ from django.views.decorators.http import require_safe
 from .classes import get_classroom_for_instructor
 from .models import Classroom, Membership, Post
 from .spaces import Space
-from .webannotation import annotation_collection, web_annotation
+from .webannotation import annotation_collection, jsonld_response, web_annotation
+from .webannotation import collection as annotation_collection_of
 
 # A cell that starts with one of these is a formula to a spreadsheet.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -107,21 +108,13 @@ def discussion_jsonld(request: HttpRequest, class_slug: str) -> JsonResponse:
             for doc, document_posts in by_document.items()
             for post in document_posts
         ]
-        collection_url = request.build_absolute_uri(request.get_full_path())
-        collection = {
-            "@context": "http://www.w3.org/ns/anno.jsonld",
-            "id": collection_url,
-            "type": "AnnotationCollection",
-            "label": f"Discussion of {classroom}",
-            "total": len(items),
-            "first": {"id": collection_url + "#page1", "type": "AnnotationPage",
-                      "startIndex": 0, "items": items},
-        }  # fmt: skip
-    response = JsonResponse(
-        collection,
-        content_type='application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"',
-        json_dumps_params={"ensure_ascii": False, "indent": 2},
-    )
+        collection = annotation_collection_of(
+            request.build_absolute_uri(request.get_full_path()),
+            f"Discussion of {classroom}",
+            items,
+            page_id_suffix="#page1",
+        )
+    response = jsonld_response(collection)
     response["Content-Disposition"] = (
         f'attachment; filename="{slugify(classroom.name)}-annotations.jsonld"'
     )

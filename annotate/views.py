@@ -23,13 +23,22 @@ from .posting import publish_new_post
 from .rendering import render_markdown
 from .spaces import Space, get_space_for_reader, readable_documents, space_of
 from .spam import HONEYPOT_FIELD
-from .webannotation import annotation_collection
+from .webannotation import annotation_collection, jsonld_response
 
 FRAGMENT_HEADER = "X-Annotate-Fragment"
 
 
 def wants_fragment(request: HttpRequest) -> bool:
     return request.headers.get(FRAGMENT_HEADER) == "1"
+
+
+def plain_refusal(message: str, status: int = 400) -> HttpResponse:
+    """What a fetch request gets back instead of a page: the reason, in words."""
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def form_errors_text(form) -> str:
+    return " ".join(message for errors in form.errors.values() for message in errors)
 
 
 def get_post_for_reader(request: HttpRequest, pk: int) -> tuple[Post, Space]:
@@ -145,15 +154,13 @@ def create_post(request: HttpRequest, slug: str, class_slug: str | None = None) 
 
     def refuse(message: str, status: int = 400) -> HttpResponse:
         if wants_fragment(request):
-            return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+            return plain_refusal(message, status)
         form.add_error(None, message)
         return render_document(request, space, form=form, status=status)
 
     if not form.is_valid():
         if wants_fragment(request):
-            return refuse(
-                " ".join(message for errors in form.errors.values() for message in errors)
-            )
+            return refuse(form_errors_text(form))
         return render_document(request, space, form=form, status=400)
 
     if message := closed_message(document):
@@ -261,8 +268,7 @@ def edit_post(request: HttpRequest, pk: int) -> HttpResponse:
                 edit_post_and_recheck(post, body, render_markdown(body))
             return _after_change(request, post, space, "Saved.")
         if wants_fragment(request):
-            message = " ".join(m for errors in form.errors.values() for m in errors)
-            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+            return plain_refusal(form_errors_text(form))
     status = 400 if form.errors else 200
     return render(request, "annotate/edit_post.html", {"post": post, "form": form}, status=status)
 
@@ -286,8 +292,7 @@ def delete_post(request: HttpRequest, pk: int) -> HttpResponse:
 def preview(request: HttpRequest) -> HttpResponse:
     form = EditForm(request.POST)
     if not form.is_valid():
-        message = " ".join(m for errors in form.errors.values() for m in errors)
-        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        return plain_refusal(form_errors_text(form))
     return HttpResponse(render_markdown(form.cleaned_data["body"]))
 
 
@@ -307,11 +312,8 @@ def annotations_jsonld(
     # Exactly what the page shows: no deleted posts, and no replies whose
     # thread is hidden (under a removed post or someone else's held one).
     shown = build_discussion(document, request.user, posts, classroom=space.classroom).posts_by_id
-    collection = annotation_collection(request, space, [p for p in posts if p.pk in shown])
-    return JsonResponse(
-        collection,
-        content_type='application/ld+json; profile="http://www.w3.org/ns/anno.jsonld"',
-        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    return jsonld_response(
+        annotation_collection(request, space, [p for p in posts if p.pk in shown])
     )
 
 

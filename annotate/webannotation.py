@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 
 from .models import Post
@@ -12,23 +12,39 @@ CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 
 def annotation_collection(request: HttpRequest, space, posts: Iterable[Post]) -> dict:
     """`space` is the discussion (annotate.spaces.Space) the posts belong to."""
-    document = space.document
     document_url = request.build_absolute_uri(space.url)
-    collection_url = request.build_absolute_uri(space.jsonld_url)
     items = [web_annotation(request, document_url, post) for post in posts]
+    return collection(
+        request.build_absolute_uri(space.jsonld_url),
+        f"Annotations on “{space.document.title}”",
+        items,
+        page_id_suffix="?page=1",
+    )
+
+
+def collection(collection_url: str, label: str, items: list[dict], *, page_id_suffix: str) -> dict:
+    """An AnnotationCollection holding `items` in a single AnnotationPage."""
     return {
         "@context": CONTEXT,
         "id": collection_url,
         "type": "AnnotationCollection",
-        "label": f"Annotations on “{document.title}”",
+        "label": label,
         "total": len(items),
         "first": {
-            "id": f"{collection_url}?page=1",
+            "id": collection_url + page_id_suffix,
             "type": "AnnotationPage",
             "startIndex": 0,
             "items": items,
         },
     }
+
+
+def jsonld_response(data: dict) -> JsonResponse:
+    return JsonResponse(
+        data,
+        content_type=f'application/ld+json; profile="{CONTEXT}"',
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    )
 
 
 def post_iri(request: HttpRequest, post_id: int) -> str:
