@@ -17,9 +17,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import edlib
+from rapidfuzz.distance import OSA, Indel, Levenshtein
 
 CONTEXT_LENGTH = 32
 MAX_QUOTE_LENGTH = 5000
@@ -202,12 +203,18 @@ _NEAR_ENOUGH = 0.8  # ...sparing the whole text when a match there is this good
 _FAR_ERRORS = 0.3  # share of errors allowed far from the old position (also faster)
 _MAX_CANDIDATES = 4  # distinct places examined per search
 _MIN_MATCH_RUN = 3  # aligned characters count only in runs this long, not as coincidences
-_MEASURE_MIN_RUN = 2  # the same, when measuring how much of the quote a passage holds,
-_TRUSTED_RUN = 5  # ...where shorter runs count only next to errors this short:
-_TYPO_LENGTH = 1  # ...a typo, not a replaced word
+_SEED_LENGTH = 10  # the quote is cut into pieces this long, each looked up exactly...
+_SEED_MAX_HITS = 8  # ...unless found more often than this: too common to say where it is
+_SEEDED_FOUND = 0.55
+_SEED_SPREAD = 250  # pieces this much off the same diagonal belong to the same passage
+_REST_MIN_LENGTH = 16  # the rest of a quote is looked for only with this much to go by,
+_REST_ERRORS = 0.15  # ...and found with at most this share of errors,
+_REST_REACH = 400  # ...at most this far away
+_TYPO_DISTANCE = 1  # a word one edit (or swap of letters) from the quote's is the same, mistyped
 _MISMATCH_COST = 1.5  # a match scores 1 in the local alignment; an error costs this,
 _DELETION_COST = 1.0  # ...and a character of the quote missing from the text this
-_CONTEXT_SUPPORT = 0.5  # context agreement that counts as support
+_CONTEXT_SUPPORT = 0.5  # context agreement that counts as support,
+_ONE_SIDE_SUPPORT = 0.9  # ...as does this much on one side (a passage moved with its paragraph)
 _UNSUPPORTED_LENGTH = 60  # characters of quote a passage needs without that support
 _EDGE_LENGTH = 32  # characters at each end of the quote searched again with the context
 _EDGE_REACH = 3  # ...up to this many times the quote's length away,
@@ -221,6 +228,8 @@ _QUOTE_WEIGHT, _CONTEXT_WEIGHT, _POSITION_WEIGHT = 0.5, 0.4, 0.1
 _POSITION_HALF_SCORE = 2000  # distance at which the position score halves
 
 _CIGAR_OP = re.compile(r"(\d+)([=XID])")
+_WORD_START = re.compile(r"(?<!\S)\S")
+_TOKEN = re.compile(r"\w+|[^\w\s]")  # words, and every mark on its own
 
 
 def relocate(
@@ -256,7 +265,9 @@ def _best_candidate(
         and new_text.startswith(exact, start)
         and _context_adjoins(new_text, prefix, suffix, start, start + length)
     ):
-        return _Candidate(start, start + length, length, 1.0, 1.0, context=1.0, position=1.0)
+        return _Candidate(
+            start, start + length, length, 1.0, 1.0, context=1.0, side=1.0, position=1.0
+        )
 
     search = _Search(new_text, exact, prefix, suffix, start)
     candidates = search.exact_occurrences()
@@ -268,8 +279,20 @@ def _best_candidate(
     if not any(candidate.survives for candidate in candidates):
         # Far away, the quote without its context would be no more believable.
         candidates += search.approximate(exact, 0, whole_text=False)
+    if not any(candidate.survives for candidate in candidates):
+        # A passage that takes in a moved paragraph follows its larger part.
+        candidates += [
+            part
+            for candidate in candidates
+            if candidate.found >= ORPHAN_BELOW
+            for part in search.paragraph_parts(candidate)
+        ]
+    if not any(candidate.survives for candidate in candidates):
+        candidates += search.seeded()
     survivors = [candidate for candidate in candidates if candidate.survives]
-    return max(survivors, key=_Candidate.score, default=None)
+    survivors.sort(key=_Candidate.score, reverse=True)
+    completed = (search.completed(candidate) for candidate in survivors[:_MAX_CANDIDATES])
+    return next((candidate for candidate in completed if candidate and candidate.survives), None)
 
 
 @dataclass(frozen=True)
@@ -283,15 +306,23 @@ class _Candidate:
     purity: float
     """... and of the passage."""
     context: float
-    """Agreement of the text around the passage with the prefix and suffix, 0 to 1."""
+    """Agreement of the text around the passage with the prefix and suffix, 0 to 1, ..."""
+    side: float
+    """... and of the better of the two sides."""
     position: float
     """Nearness to the old position, 0 to 1."""
+    missing_before: int = 0
+    """Characters at the start of the quote not found in the passage, ..."""
+    missing_after: int = 0
+    """... and at its end."""
 
     @property
     def survives(self) -> bool:
         # Without its context, a passage must be long enough not to be a coincidence.
         return min(self.found, self.purity) >= ORPHAN_BELOW and (
-            self.context >= _CONTEXT_SUPPORT or self.matched >= _UNSUPPORTED_LENGTH
+            self.context >= _CONTEXT_SUPPORT
+            or self.side >= _ONE_SIDE_SUPPORT
+            or self.matched >= _UNSUPPORTED_LENGTH
         )
 
     def score(self) -> float:
@@ -357,7 +388,20 @@ class _Search:
         # far from the old position, only a mostly intact passage is believable.
         regions = [(near, len(pattern) - int(len(self.exact) * ORPHAN_BELOW))]
         if whole_text and near != (0, len(self.text)):
-            regions.append(((0, len(self.text)), int(len(pattern) * _FAR_ERRORS)))
+            # Not the whole text, which would take milliseconds: the places
+            # where pieces of the quote are, found in the text's index.
+            far_errors = int(len(pattern) * _FAR_ERRORS)
+            for group in self.seed_groups():
+                _, first_offset, first = min(group, key=lambda hit: hit[2])
+                _, last_offset, last = max(group, key=lambda hit: hit[2])
+                region = (
+                    max(0, first - first_offset - quote_from - far_errors),
+                    min(
+                        len(self.text), last - last_offset + len(pattern) - quote_from + far_errors
+                    ),
+                )
+                if region[0] < near[0] or region[1] > near[1]:
+                    regions.append((region, far_errors))
         found: dict[tuple[int, int], _Candidate] = {}
         for (region_from, region_to), max_errors in regions:
             # Only the ends of the best matches: placing each costs a second
@@ -476,6 +520,87 @@ class _Search:
             return None
         return match_from + (span.start if at_start else span.end)
 
+    @cached_property
+    def _seed_groups(self) -> list[list[tuple[int, int, int]]]:
+        exact = self.exact
+        index = _pieces_at_word_starts(self.text)
+        hits: list[tuple[int, int, int]] = []  # (diagonal, offset in the quote, position)
+        starts_word = not self.prefix or self.prefix[-1].isspace()
+        next_offset = 0
+        for match in _WORD_START.finditer(exact, 0 if starts_word else 1):
+            offset = match.start()
+            if offset < next_offset or offset + _SEED_LENGTH > len(exact):
+                continue
+            next_offset = offset + _SEED_LENGTH
+            positions = index.get(exact[offset:next_offset], ())
+            if len(positions) <= _SEED_MAX_HITS:
+                hits += [(at - offset, offset, at) for at in positions]
+        hits.sort()
+        groups: list[list[tuple[int, int, int]]] = []
+        for hit in hits:
+            if groups and hit[0] - groups[-1][-1][0] <= _SEED_SPREAD:
+                groups[-1].append(hit)
+            else:
+                groups.append([hit])
+        groups = [group for group in groups if len({offset for _, offset, _ in group}) >= 2]
+        groups.sort(key=lambda group: -len({offset for _, offset, _ in group}))
+        return groups[:_MAX_CANDIDATES]
+
+    @cached_property
+    def quote_words(self) -> "_Words":
+        """The quote cut into words and marks (`_TOKEN`)."""
+        return _words(self.exact)
+
+    def seed_groups(self) -> list[list[tuple[int, int, int]]]:
+        """
+        Exact occurrences of pieces of the quote (each _SEED_LENGTH characters
+        from the start of one of its words), grouped by place: those along
+        nearly the same diagonal (position in the text less position in the
+        quote), which insertions and deletions shift only a little. The groups
+        with the most distinct pieces first.
+        """
+        return self._seed_groups
+
+    def seeded(self) -> list[_Candidate]:
+        """
+        Candidates from exact occurrences of the quote's pieces: where a
+        quote was cut in two by a moved paragraph, or broken up by insertions,
+        an alignment of the whole quote finds neither part, but the pieces
+        of each part still lie together, along a diagonal (position in the
+        text less position in the quote) that insertions shift only a little.
+        """
+        groups = self.seed_groups()
+        found: dict[tuple[int, int], _Candidate] = {}
+        for group in groups[:_MAX_CANDIDATES]:
+            # The pieces found mark the passage; the quote's ends are looked
+            # for beyond them, as far as they still mostly match.
+            _, first_offset, first = min(group, key=lambda hit: hit[2])
+            _, last_offset, last = max(group, key=lambda hit: hit[2])
+            head = self.exact_codes[:first_offset][::-1]
+            before = self.encoded[max(0, first - 2 * len(head) - _SEED_LENGTH) : first][::-1]
+            tail = self.exact_codes[last_offset + _SEED_LENGTH :]
+            after_from = last + _SEED_LENGTH
+            after = self.encoded[after_from : after_from + 2 * len(tail) + _SEED_LENGTH]
+            start = first - _extension(head, before)
+            end = after_from + _extension(tail, after)
+            # As in `aligned`: an end without its context may lie further out.
+            if self.agreement_before(start) < _CONTEXT_SUPPORT:
+                edge = self.edge(start, end, at_start=True)
+                start = start if edge is None else edge
+            if self.agreement_after(end) < _CONTEXT_SUPPORT:
+                edge = self.edge(start, end, at_start=False)
+                end = end if edge is None else edge
+            candidate = self.measured(start, end)
+            # Pieces are found anywhere: a passage without its context is more
+            # likely the same words used elsewhere.
+            if (
+                candidate is not None
+                and candidate.context >= _CONTEXT_SUPPORT
+                and min(candidate.found, candidate.purity) >= _SEEDED_FOUND
+            ):
+                found.setdefault((candidate.start, candidate.end), candidate)
+        return list(found.values())
+
     def measured(self, start: int, end: int) -> "_Candidate | None":
         """A candidate for `text[start:end]`, measured against the quote."""
         # An alignment may take in blank space next to the quote; the quote had none.
@@ -487,28 +612,104 @@ class _Search:
                 end -= 1
         if start >= end:
             return None
-        cigar = edlib.align(self.exact_codes, self.encoded[start:end], task="path")["cigar"]
-        return self.candidate(start, end, _surviving_characters(cigar))
+        kept, quote_from, quote_to = _surviving_characters(self.quote_words, self.text[start:end])
+        return self.candidate(start, end, kept, quote_from, len(self.exact) - quote_to)
 
-    def candidate(self, start: int, end: int, matched: int) -> _Candidate:
+    def candidate(
+        self, start: int, end: int, matched: int, missing_before: int = 0, missing_after: int = 0
+    ) -> _Candidate:
+        before, after = self.agreement_before(start), self.agreement_after(end)
         return _Candidate(
             start,
             end,
             matched,
             found=matched / len(self.exact),
             purity=matched / (end - start),
-            context=self.context(start, end),
+            context=(before + after) / 2,
+            side=max(before, after),
             position=1 / (1 + abs(start - self.hint) / _POSITION_HALF_SCORE),
+            missing_before=missing_before,
+            missing_after=missing_after,
         )
+
+    def paragraph_parts(self, candidate: _Candidate) -> list[_Candidate]:
+        """The candidate's passage cut at each of its paragraph breaks, each side measured."""
+        parts = []
+        for match in PARAGRAPH_BREAK.finditer(self.text, candidate.start, candidate.end):
+            for start, end in ((candidate.start, match.start()), (match.end(), candidate.end)):
+                part = self.measured(start, end)
+                if part is not None:
+                    parts.append(part)
+        return parts
+
+    def completed(self, candidate: _Candidate) -> "_Candidate | None":
+        """
+        The candidate stretched to the rest of its quote, where the words
+        missing at one of its ends are found, with their context, a little
+        further on: a passage cut in two by inserted text is one passage,
+        swollen, and is measured as such.
+        """
+        start, end = candidate.start, candidate.end
+        if candidate.missing_before and self.agreement_before(start) < _CONTEXT_SUPPORT:
+            start = self.rest(start, candidate.missing_before, at_start=True)
+        if candidate.missing_after and self.agreement_after(end) < _CONTEXT_SUPPORT:
+            end = self.rest(end, candidate.missing_after, at_start=False)
+        if (start, end) == (candidate.start, candidate.end):
+            return candidate
+        # Across a paragraph break the quote did not have, the two parts were
+        # brought together by a moved paragraph: the passage follows the larger.
+        breaks = len(PARAGRAPH_BREAK.findall(self.text, start, end))
+        if breaks > len(PARAGRAPH_BREAK.findall(self.exact)):
+            return candidate
+        return self.measured(start, end)
+
+    def rest(self, boundary: int, missing: int, *, at_start: bool) -> int:
+        """Where the `missing` characters at one end of the quote are, beyond `boundary`."""
+        reach = _REST_REACH
+        if at_start:
+            part = self.exact_codes[:missing]
+            pattern = self.prefix_codes[::-1] + part
+            quote_from = len(self.prefix_codes)
+            region_from = max(0, boundary - reach - len(pattern))
+            region_to = boundary
+        else:
+            part = self.exact_codes[-missing:]
+            pattern = part + self.suffix_codes
+            quote_from = 0
+            region_from = boundary
+            region_to = min(len(self.text), boundary + reach + len(pattern))
+        if len(pattern) < _REST_MIN_LENGTH or region_from >= region_to:
+            return boundary
+        result = edlib.align(
+            pattern,
+            self.encoded[region_from:region_to],
+            mode="HW",
+            task="locations",
+            k=int(len(pattern) * _REST_ERRORS),
+        )
+        if result["editDistance"] < 0:
+            return boundary
+        # The nearest of the best.
+        match_from, match_last = result["locations"][-1 if at_start else 0]
+        match_from += region_from
+        match_to = region_from + match_last + 1
+        cigar = edlib.align(pattern, self.encoded[match_from:match_to], task="path")["cigar"]
+        span = _span_through(cigar, quote_from, quote_from + len(part), local=False)
+        if span is None:
+            return boundary
+        return match_from + (span.start if at_start else span.end)
 
     def context(self, start: int, end: int) -> float:
         """How well the text around `start:end` agrees with the prefix and suffix, 0 to 1."""
+        return (self.agreement_before(start) + self.agreement_after(end)) / 2
+
+    def agreement_before(self, start: int) -> float:
         before = self.encoded[max(0, start - 2 * len(self.prefix_codes)) : start][::-1]
+        return _agreement(self.prefix_codes, before, at_edge=start == 0)
+
+    def agreement_after(self, end: int) -> float:
         after = self.encoded[end : end + 2 * len(self.suffix_codes)]
-        return (
-            _agreement(self.prefix_codes, before, at_edge=start == 0)
-            + _agreement(self.suffix_codes, after, at_edge=end == len(self.text))
-        ) / 2
+        return _agreement(self.suffix_codes, after, at_edge=end == len(self.text))
 
 
 @dataclass(frozen=True)
@@ -588,25 +789,130 @@ def _span_through(
     return _Span(first, last, in_quote, matched, before, matched - in_quote - before, longest)
 
 
-def _surviving_characters(cigar: str | None) -> int:
+def _extension(piece: bytes, target: bytes) -> int:
     """
-    How many of the quote's characters an alignment of the quote against a
-    passage shows to be still there. A replaced word or clause lines up with
-    the old one here and there by chance ("th", "and "), so short runs of
-    matches count only between small errors (a typo), where they are real.
+    How far into `target` the beginning of `piece` goes on matching: the
+    alignment of the two is followed for as long as its matches outweigh its
+    errors (each costing _MISMATCH_COST), and cut where it scored best.
     """
-    if not cigar:
+    if not piece or not target:
         return 0
-    ops = [(int(count), op) for count, op in _CIGAR_OP.findall(cigar)]
-    matched = 0
-    for index, (count, op) in enumerate(ops):
-        if op != "=" or count < _MEASURE_MIN_RUN:
+    cigar = edlib.align(piece, target, mode="SHW", task="path")["cigar"]
+    score = best = 0.0
+    consumed = best_consumed = 0
+    for count, op in _CIGAR_OP.findall(cigar or ""):
+        count = int(count)
+        if op != "I":
+            consumed += count
+        if op == "=":
+            score += count
+            if score > best:
+                best, best_consumed = score, consumed
+        else:
+            score -= _MISMATCH_COST * count
+    return best_consumed
+
+
+def _surviving_characters(quote_words: "_Words", passage: str) -> tuple[int, int, int]:
+    """
+    How many of the quote's characters are still in `passage`, counted word
+    by word: the words (and the spaces and punctuation between them) the two
+    have in common in the same order, as the longest common subsequence finds
+    them, plus the characters of words changed by a typo. A word replaced by
+    another counts for nothing, however many letters the two share; and the
+    spaces and commas left between replaced words count only next to a word
+    that is still there, or a new clause would keep some of the old one's.
+
+    `quote_words` is the quote cut into words and marks (`_words`).
+    Returns that count, and where in the quote the first unchanged run
+    starts and the last one ends.
+    """
+    old, starts, ends = quote_words
+    new = _TOKEN.findall(passage)
+    if not old or not new:
+        return 0, 0, 0
+    # Runs of (characters kept, whether a word is among them, whether they were all there).
+    runs: list[tuple[int, bool, bool]] = []
+    removed: list[str] = []
+    added: list[str] = []
+    covered_from = covered_to = None
+    for tag, old_from, old_to, new_from, new_to in Indel.opcodes(old, new):
+        if tag != "equal":
+            removed += old[old_from:old_to]
+            added += new[new_from:new_to]
             continue
-        if count >= _TRUSTED_RUN or all(
-            ops[near][0] <= _TYPO_LENGTH for near in (index - 1, index + 1) if 0 <= near < len(ops)
+        if removed or added:
+            typos = _typo_survivors(removed, added)
+            runs.append((typos, typos > 0, False))
+            removed, added = [], []
+        # The words in the same order, and the blank space between them.
+        tokens = old[old_from:old_to]
+        kept_here = ends[old_to - 1] - (
+            ends[old_from - 1] if old_from and new_from else starts[old_from]
+        )
+        runs.append((kept_here, any(_is_word(token) for token in tokens), True))
+        if covered_from is None:
+            covered_from = starts[old_from]
+        covered_to = ends[old_to - 1]
+    if removed and added:
+        typos = _typo_survivors(removed, added)
+        runs.append((typos, typos > 0, False))
+    kept = sum(
+        kept
+        for index, (kept, has_word, unchanged) in enumerate(runs)
+        if has_word
+        or not unchanged
+        or any(runs[near][1] for near in (index - 1, index + 1) if 0 <= near < len(runs))
+    )
+    if covered_from is None or covered_to is None:
+        return kept, 0, 0
+    return kept, covered_from, covered_to
+
+
+@dataclass(frozen=True)
+class _Words:
+    tokens: list[str]
+    starts: list[int]
+    ends: list[int]
+
+    def __iter__(self):
+        return iter((self.tokens, self.starts, self.ends))
+
+
+def _words(text: str) -> _Words:
+    """`text` cut into words and marks (blank space left out), with where each is."""
+    matches = list(_TOKEN.finditer(text))
+    return _Words(
+        [match.group() for match in matches],
+        [match.start() for match in matches],
+        [match.end() for match in matches],
+    )
+
+
+def _typo_survivors(removed: list[str], added: list[str]) -> int:
+    """Characters of the removed words that the added words hold but for a typo."""
+    if not removed or not added:
+        return 0
+    kept = 0
+    for tag, old_from, old_to, new_from, new_to in Levenshtein.opcodes(removed, added):
+        if tag != "replace":
+            continue
+        for old_word, new_word in zip(
+            removed[old_from:old_to], added[new_from:new_to], strict=False
         ):
-            matched += count
-    return matched
+            if (
+                abs(len(old_word) - len(new_word)) <= _TYPO_DISTANCE
+                and _is_word(old_word)
+                and _is_word(new_word)
+            ):
+                distance = OSA.distance(old_word, new_word)
+                if distance <= _TYPO_DISTANCE and distance < len(old_word):
+                    kept += len(old_word) - distance
+    return kept
+
+
+def _is_word(token: str) -> bool:
+    return token[0].isalnum() or token[0] == "_"
 
 
 def _agreement(expected: bytes, actual: bytes, *, at_edge: bool) -> float:
@@ -647,6 +953,19 @@ def _common_length(agrees, most: int) -> int:
         else:
             high = middle - 1
     return low
+
+
+@lru_cache(maxsize=4)
+def _pieces_at_word_starts(text: str) -> dict[str, list[int]]:
+    """
+    Where each run of _SEED_LENGTH characters that starts a word is in
+    `text`. Cached, like `encode_for_search`, for the anchors of a revision.
+    """
+    index: dict[str, list[int]] = {}
+    for match in _WORD_START.finditer(text):
+        at = match.start()
+        index.setdefault(text[at : at + _SEED_LENGTH], []).append(at)
+    return index
 
 
 @lru_cache(maxsize=16)

@@ -4,7 +4,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from annotate.anchoring import CONTEXT_LENGTH, _surviving_characters, anchor_at, relocate
+from annotate.anchoring import (
+    CONTEXT_LENGTH,
+    _surviving_characters,
+    _words,
+    anchor_at,
+    relocate,
+)
 
 BOOK = (
     "It was the best of times, it was the worst of times, it was the age of wisdom, "
@@ -128,11 +134,83 @@ def test_a_passage_that_mostly_survives_is_not_an_orphan():
     assert passage(revised, **selectors) == "It was the year of Our Lord one thousand eight hundred"
 
 
-def test_letters_a_replaced_word_shares_by_chance_do_not_count_as_surviving():
-    # "thee" replaced by "them": "the" lines up, but the word is gone.
-    assert _surviving_characters("10=3X2=3X10=") == 20
-    # Between two typos, the same short run is the quote's own.
-    assert _surviving_characters("10=1X2=1X10=") == 22
+def surviving(quote: str, passage: str) -> tuple[int, int, int]:
+    return _surviving_characters(_words(quote), passage)
+
+
+def test_a_replaced_word_counts_for_nothing_whatever_letters_it_shares():
+    quote = "the sons of Noah went forth"
+    kept, _, _ = surviving(quote, "the sons of Nahor went forth")
+
+    # The word goes, with the blank before it.
+    assert kept == len(quote) - len(" Noah")
+
+
+def test_a_mistyped_word_counts_but_for_its_typo():
+    quote = "the sons of Noah went forth"
+
+    # One character for the typo, and the blank before the word.
+    assert surviving(quote, "the sons of Naoh went forth")[0] == len(quote) - 2
+    assert surviving(quote, "the sons of Noahh went forth")[0] == len(quote) - 2
+    assert surviving(quote, "the sons of Nxyzah went forth")[0] == len(quote) - len(" Noah")
+
+
+def test_a_new_clause_keeps_nothing_of_the_old_one_not_even_its_spaces():
+    kept, _, _ = surviving(
+        "and Abram went up into the mountain", "for Jesus sat down beside a river"
+    )
+
+    assert kept == 0
+
+
+def test_the_part_of_the_quote_a_passage_covers_is_reported():
+    quote = "In the beginning God created the heavens"
+
+    assert surviving(quote, "God created the heavens and the earth") == (
+        len("God created the heavens"),
+        quote.index("God"),
+        len(quote),
+    )
+
+
+def test_a_passage_cut_by_a_moved_paragraph_follows_its_larger_part():
+    first, second, third = BOOK.split("\n\n")
+    selectors = anchor(BOOK, "of foolishness.\n\nThere were a king with a large jaw and a queen")
+    moved = "\n\n".join([first, third, second])
+
+    assert passage(moved, **selectors) == "There were a king with a large jaw and a queen"
+
+
+def test_a_passage_swollen_by_a_long_insertion_becomes_an_orphan():
+    # Less than half of what now stands between its first and last words is the quote.
+    selectors = anchor(BOOK, "Spiritual revelations were conceded to England")
+    insertion = (
+        "so said all the preachers of the day, and a great many other people besides, "
+        "in pulpits, taverns and coffee-houses, loudly and at every opportunity, "
+    )
+    revised = BOOK.replace("revelations were", "revelations, " + insertion + "were")
+
+    assert passage(revised, **selectors) is None
+
+
+def test_a_passage_broken_up_by_several_edits_is_found_from_its_surviving_pieces():
+    words = (
+        "There were a king with a large jaw and a queen with a plain face, on the throne of "
+        "England; there were a king with a large jaw"
+    )
+    selectors = anchor(BOOK, words)
+    first, second, third = BOOK.split("\n\n")
+    revised_second = (
+        second.replace("There were", "Then there was")
+        .replace("plain face", "homely look")
+        .replace("England;", "Britain, and")
+    )
+    revised = "\n\n".join([third, first, revised_second])
+
+    found = passage(revised, **selectors)
+    assert found is not None
+    assert found.startswith("there was a king") or found.startswith("Then there was")
+    assert found.endswith("a large jaw")
 
 
 # The quoted words also appear elsewhere
