@@ -205,7 +205,7 @@ _MAX_CANDIDATES = 4  # distinct places examined per search
 _MIN_MATCH_RUN = 3  # aligned characters count only in runs this long, not as coincidences
 _SEED_LENGTH = 10  # the quote is cut into pieces this long, each looked up exactly...
 _SEED_MAX_HITS = 8  # ...unless found more often than this: too common to say where it is
-_SEEDED_FOUND = 0.55
+_SEEDED_FOUND = 0.55  # ...and a passage found from pieces must hold this share of the quote;
 _SEED_SPREAD = 250  # pieces this much off the same diagonal belong to the same passage
 _REST_MIN_LENGTH = 16  # the rest of a quote is looked for only with this much to go by,
 _REST_ERRORS = 0.15  # ...and found with at most this share of errors,
@@ -391,9 +391,7 @@ class _Search:
             # Not the whole text, which would take milliseconds: the places
             # where pieces of the quote are, found in the text's index.
             far_errors = int(len(pattern) * _FAR_ERRORS)
-            for group in self.seed_groups():
-                _, first_offset, first = min(group, key=lambda hit: hit[2])
-                _, last_offset, last = max(group, key=lambda hit: hit[2])
+            for first_offset, first, last_offset, last in self.seed_places:
                 region = (
                     max(0, first - first_offset - quote_from - far_errors),
                     min(
@@ -521,7 +519,16 @@ class _Search:
         return match_from + (span.start if at_start else span.end)
 
     @cached_property
-    def _seed_groups(self) -> list[list[tuple[int, int, int]]]:
+    def seed_places(self) -> list[tuple[int, int, int, int]]:
+        """
+        Where pieces of the quote (each _SEED_LENGTH characters from the start
+        of one of its words) occur together: exact occurrences grouped along
+        nearly the same diagonal (position in the text less position in the
+        quote), which insertions and deletions shift only a little. For each
+        group, the first and the last piece found, as (offset in the quote,
+        position in the text) twice; the groups with the most distinct pieces
+        first.
+        """
         exact = self.exact
         index = _pieces_at_word_starts(self.text)
         hits: list[tuple[int, int, int]] = []  # (diagonal, offset in the quote, position)
@@ -544,22 +551,17 @@ class _Search:
                 groups.append([hit])
         groups = [group for group in groups if len({offset for _, offset, _ in group}) >= 2]
         groups.sort(key=lambda group: -len({offset for _, offset, _ in group}))
-        return groups[:_MAX_CANDIDATES]
+        places = []
+        for group in groups[:_MAX_CANDIDATES]:
+            _, first_offset, first = min(group, key=lambda hit: hit[2])
+            _, last_offset, last = max(group, key=lambda hit: hit[2])
+            places.append((first_offset, first, last_offset, last))
+        return places
 
     @cached_property
     def quote_words(self) -> "_Words":
         """The quote cut into words and marks (`_TOKEN`)."""
         return _words(self.exact)
-
-    def seed_groups(self) -> list[list[tuple[int, int, int]]]:
-        """
-        Exact occurrences of pieces of the quote (each _SEED_LENGTH characters
-        from the start of one of its words), grouped by place: those along
-        nearly the same diagonal (position in the text less position in the
-        quote), which insertions and deletions shift only a little. The groups
-        with the most distinct pieces first.
-        """
-        return self._seed_groups
 
     def seeded(self) -> list[_Candidate]:
         """
@@ -569,13 +571,10 @@ class _Search:
         of each part still lie together, along a diagonal (position in the
         text less position in the quote) that insertions shift only a little.
         """
-        groups = self.seed_groups()
         found: dict[tuple[int, int], _Candidate] = {}
-        for group in groups[:_MAX_CANDIDATES]:
+        for first_offset, first, last_offset, last in self.seed_places:
             # The pieces found mark the passage; the quote's ends are looked
             # for beyond them, as far as they still mostly match.
-            _, first_offset, first = min(group, key=lambda hit: hit[2])
-            _, last_offset, last = max(group, key=lambda hit: hit[2])
             head = self.exact_codes[:first_offset][::-1]
             before = self.encoded[max(0, first - 2 * len(head) - _SEED_LENGTH) : first][::-1]
             tail = self.exact_codes[last_offset + _SEED_LENGTH :]
@@ -699,10 +698,6 @@ class _Search:
             return boundary
         return match_from + (span.start if at_start else span.end)
 
-    def context(self, start: int, end: int) -> float:
-        """How well the text around `start:end` agrees with the prefix and suffix, 0 to 1."""
-        return (self.agreement_before(start) + self.agreement_after(end)) / 2
-
     def agreement_before(self, start: int) -> float:
         before = self.encoded[max(0, start - 2 * len(self.prefix_codes)) : start][::-1]
         return _agreement(self.prefix_codes, before, at_edge=start == 0)
@@ -816,9 +811,9 @@ def _extension(piece: bytes, target: bytes) -> int:
 def _surviving_characters(quote_words: "_Words", passage: str) -> tuple[int, int, int]:
     """
     How many of the quote's characters are still in `passage`, counted word
-    by word: the words (and the spaces and punctuation between them) the two
-    have in common in the same order, as the longest common subsequence finds
-    them, plus the characters of words changed by a typo. A word replaced by
+    by word: the words and marks the two have in common in the same order, as
+    the longest common subsequence finds them (with the blank space before
+    each), plus the characters of words changed by a typo. A word replaced by
     another counts for nothing, however many letters the two share; and the
     spaces and commas left between replaced words count only next to a word
     that is still there, or a new clause would keep some of the old one's.
@@ -827,7 +822,7 @@ def _surviving_characters(quote_words: "_Words", passage: str) -> tuple[int, int
     Returns that count, and where in the quote the first unchanged run
     starts and the last one ends.
     """
-    old, starts, ends = quote_words
+    old, starts, ends = quote_words.tokens, quote_words.starts, quote_words.ends
     new = _TOKEN.findall(passage)
     if not old or not new:
         return 0, 0, 0
@@ -835,6 +830,13 @@ def _surviving_characters(quote_words: "_Words", passage: str) -> tuple[int, int
     runs: list[tuple[int, bool, bool]] = []
     removed: list[str] = []
     added: list[str] = []
+
+    def close_gap() -> None:
+        typos = _typo_survivors(removed, added)
+        runs.append((typos, typos > 0, False))
+        removed.clear()
+        added.clear()
+
     covered_from = covered_to = None
     for tag, old_from, old_to, new_from, new_to in Indel.opcodes(old, new):
         if tag != "equal":
@@ -842,9 +844,7 @@ def _surviving_characters(quote_words: "_Words", passage: str) -> tuple[int, int
             added += new[new_from:new_to]
             continue
         if removed or added:
-            typos = _typo_survivors(removed, added)
-            runs.append((typos, typos > 0, False))
-            removed, added = [], []
+            close_gap()
         # The words in the same order, and the blank space between them.
         tokens = old[old_from:old_to]
         kept_here = ends[old_to - 1] - (
@@ -854,9 +854,8 @@ def _surviving_characters(quote_words: "_Words", passage: str) -> tuple[int, int
         if covered_from is None:
             covered_from = starts[old_from]
         covered_to = ends[old_to - 1]
-    if removed and added:
-        typos = _typo_survivors(removed, added)
-        runs.append((typos, typos > 0, False))
+    if removed or added:
+        close_gap()
     kept = sum(
         kept
         for index, (kept, has_word, unchanged) in enumerate(runs)
@@ -874,9 +873,6 @@ class _Words:
     tokens: list[str]
     starts: list[int]
     ends: list[int]
-
-    def __iter__(self):
-        return iter((self.tokens, self.starts, self.ends))
 
 
 def _words(text: str) -> _Words:
