@@ -3,6 +3,8 @@
 PYTHON_VERSION := $(shell cat .python-version)
 PYTHON ?= $(shell command -v python$(PYTHON_VERSION) 2>/dev/null || pyenv which python$(PYTHON_VERSION) 2>/dev/null)
 PORT ?= 8000
+# The site reads PORT too, so that links in the emails it prints point at this server.
+export PORT
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=

@@ -1,14 +1,20 @@
 """How django-allauth creates and names our users."""
 
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.forms import SignupForm as AllauthSocialSignupForm
 from django import forms
 from django.conf import settings
 
-from .models import Classroom
+from .models import Classroom, User
+from .notifications import queue_email
+from .site import SITE_NAME, absolute, site_domain
 
 JOIN_SESSION_KEY = "annotate:join_token"
 
@@ -93,6 +99,46 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         user.display_name = form.cleaned_data.get("display_name") or user.display_name
         return super().save_user(request, user, form, commit=commit)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """
+        Account email (confirmations, password resets, address changes) goes
+        through the outbox like every other email: a mail server that is down
+        delays it instead of failing the sign-up, and the sweep sends it later.
+        Its links point at the site's own address, and it says the site's name.
+        """
+        context = {
+            "request": allauth_context.request,
+            "email": email,
+            **context,
+            "current_site": SiteIdentity(name=SITE_NAME, domain=site_domain()),
+        }
+        for key, value in context.items():
+            if key.endswith("_url") and isinstance(value, str) and "://" in value:
+                context[key] = on_this_site(value)
+        message = self.render_mail(template_prefix, email, context)
+        recipient = context.get("user")
+        queue_email(
+            recipient if isinstance(recipient, User) else None,
+            message.subject,
+            message.body,
+            to=email,
+            erase_body_when_sent=True,
+        )
+
+
+@dataclass(frozen=True)
+class SiteIdentity:
+    """What allauth's email templates print as `current_site`."""
+
+    name: str
+    domain: str
+
+
+def on_this_site(url: str) -> str:
+    """A link that allauth built from the request, moved onto the site's own address."""
+    parts = urlsplit(url)
+    return absolute(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

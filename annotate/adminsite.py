@@ -2,8 +2,9 @@
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import admin
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 
 def superusers_only(view):
@@ -30,8 +31,34 @@ class AnnotateAdminSite(admin.AdminSite):
         return urls
 
 
+def absolute_url(request: HttpRequest, path: str) -> str:
+    """The full address of `path`, as people outside the admin open it (SITE_URL when set)."""
+    if settings.SITE_URL:
+        return settings.SITE_URL + path
+    return request.build_absolute_uri(path)
+
+
 class DirectViewOnSite:
     """“View on site” links straight to the object's page, not through the redirect."""
 
     def view_on_site(self, obj) -> str:
         return obj.get_absolute_url()
+
+
+class ViewOnSiteForViewer:
+    """
+    “View on site” links to the page the viewer can open: a class-only text in
+    the class they teach, never its public address (a 404 for them), and no
+    link at all when no page of theirs shows the object.
+    """
+
+    view_on_site = False  # Django's own link cannot know the viewer; render_change_form adds ours
+
+    def site_url_for(self, request: HttpRequest, obj) -> str | None:
+        raise NotImplementedError
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        response = super().render_change_form(request, context, add, change, form_url, obj)
+        url = self.site_url_for(request, obj) if obj is not None and obj.pk else None
+        response.context_data |= {"has_absolute_url": url is not None, "absolute_url": url}
+        return response

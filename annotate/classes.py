@@ -1,6 +1,7 @@
 """Class pages: my classes, a class and its readings, joining, my activity, preferences."""
 
 from collections import Counter
+from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
 from django.contrib import messages
@@ -8,9 +9,9 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -18,7 +19,7 @@ from .accounts import JOIN_SESSION_KEY
 from .forms import PreferencesForm
 from .models import Classroom, Membership, Post, User
 from .notifications import UNSUBSCRIBE_SALT
-from .spaces import STAFF, role_in
+from .spaces import NO_SUCH_CLASS, STAFF, class_posts_for, on_the_page, role_in
 
 
 def has_verified_email(user) -> bool:
@@ -28,10 +29,10 @@ def has_verified_email(user) -> bool:
 
 def get_classroom_for_member(request: HttpRequest, class_slug: str) -> tuple[Classroom, str]:
     """The class and the reader's role in it, or 404 for anyone outside it."""
-    classroom = get_object_or_404(Classroom, slug=class_slug)
-    role = role_in(request.user, classroom)
+    classroom = Classroom.objects.filter(slug=class_slug).first()
+    role = role_in(request.user, classroom) if classroom else None
     if role is None:
-        raise Http404("This class is only open to its members.")
+        raise Http404(NO_SUCH_CLASS)
     return classroom, role
 
 
@@ -62,20 +63,48 @@ def my_classes(request: HttpRequest) -> HttpResponse:
     return render(request, "annotate/my_classes.html", context)
 
 
-def _question_counts(posts) -> Counter:
-    """Unanswered questions per text: first posts asking something that nobody answered."""
-    questions = (
-        posts.filter(parent=None, status=Post.Status.PUBLISHED, body__contains="?")
-        .annotate(
-            answers=Count(
-                "replies",
-                filter=Q(replies__status=Post.Status.PUBLISHED, replies__deleted_at=None),
-            )
-        )
-        .filter(answers=0)
-        .values_list("document_id", flat=True)
+@dataclass
+class ReadingCounts:
+    posts: Counter
+    """Published posts."""
+    mine: Counter
+    """The reader's own posts, published or awaiting moderation."""
+    unanswered: Counter
+    """First posts asking something that no published reply answers."""
+
+
+def reading_counts(classroom: Classroom, user, role: str | None) -> ReadingCounts:
+    """
+    What each reading's page shows `user`, counted per text: the very posts
+    the page shows them (hide-until-posted, and no reply under a post they
+    cannot read), so that no number tells of a post they cannot see. One
+    query, however many posts the class has.
+    """
+    fields = ["pk", "parent_id", "document_id", "author_id", "status", "deleted_at", "asks"]
+    rows = (
+        class_posts_for(classroom, user, role)
+        .annotate(asks=ExpressionWrapper(Q(body__contains="?"), output_field=BooleanField()))
+        .values_list(*fields, named=True)
     )
-    return Counter(questions)
+    readable = {row.pk: row for row in rows}
+    shown = [
+        readable[pk]
+        for pk in on_the_page({pk: row.parent_id for pk, row in readable.items()})
+        if readable[pk].deleted_at is None
+    ]
+    counts = ReadingCounts(Counter(), Counter(), Counter())
+    answered = set()
+    for row in shown:
+        if row.status == Post.Status.PUBLISHED:
+            counts.posts[row.document_id] += 1
+            answered.add(row.parent_id)
+        if row.author_id == user.pk:
+            counts.mine[row.document_id] += 1
+    for row in shown:
+        is_question = row.parent_id is None and row.asks and row.status == Post.Status.PUBLISHED
+        if is_question and row.pk not in answered:
+            counts.unanswered[row.document_id] += 1
+    return counts
 
 
 @require_safe
@@ -84,23 +113,13 @@ def classroom(request: HttpRequest, class_slug: str) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     classroom, role = get_classroom_for_member(request, class_slug)
     readings = list(classroom.readings.select_related("document"))
-    posts = Post.objects.filter(classroom=classroom, deleted_at=None)
-    published = Counter(
-        posts.filter(status=Post.Status.PUBLISHED).values_list("document_id", flat=True)
-    )
-    # The reader's posts as the reading page shows them: published or awaiting moderation.
-    mine = Counter(
-        posts.filter(author=request.user)
-        .exclude(status=Post.Status.REMOVED)
-        .values_list("document_id", flat=True)
-    )
-    questions = _question_counts(posts)
+    counts = reading_counts(classroom, request.user, role)
     rows = [
         {
             "reading": reading,
-            "posts": published[reading.document_id],
-            "mine": mine[reading.document_id],
-            "unanswered": questions[reading.document_id],
+            "posts": counts.posts[reading.document_id],
+            "mine": counts.mine[reading.document_id],
+            "unanswered": counts.unanswered[reading.document_id],
         }
         for reading in readings
     ]
@@ -148,10 +167,12 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
         messages.info(request, f"You are already a member of {classroom}.")
         return redirect(classroom)
     if request.method == "POST" and not problem:
-        Membership.objects.get_or_create(classroom=classroom, user=request.user)
-        request.session.pop(JOIN_SESSION_KEY, None)
-        messages.success(request, f"Welcome to {classroom}.")
-        return redirect(classroom)
+        # Checked again as the class admits them: someone may have taken the last place.
+        problem = classroom.admit(request.user, by_link=True)
+        if not problem:
+            request.session.pop(JOIN_SESSION_KEY, None)
+            messages.success(request, f"Welcome to {classroom}.")
+            return redirect(classroom)
     context = {"classroom": classroom, "problem": problem}
     return render(request, "annotate/join.html", context, status=403 if problem else 200)
 
@@ -159,10 +180,17 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 @login_required
 def join_by_domain(request: HttpRequest, class_slug: str) -> HttpResponse:
-    classroom = get_object_or_404(Classroom, slug=class_slug)
-    if not (has_verified_email(request.user) and classroom.admits_domain_of(request.user.email)):
-        raise Http404("This class admits its members by its join link.")
-    Membership.objects.get_or_create(classroom=classroom, user=request.user)
+    classroom = Classroom.objects.filter(slug=class_slug).first()
+    if classroom is None or not (
+        has_verified_email(request.user) and classroom.admits_domain_of(request.user.email)
+    ):
+        raise Http404(
+            "This class doesn't exist, or it doesn't admit your address: "
+            "ask your instructor for its join link."
+        )
+    if problem := classroom.admit(request.user, by_link=False):
+        context = {"classroom": classroom, "problem": problem}
+        return render(request, "annotate/join.html", context, status=403)
     messages.success(request, f"Welcome to {classroom}.")
     return redirect(classroom)
 
@@ -210,10 +238,17 @@ def preferences(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    """One click from an email: no more reply notifications, no sign-in needed."""
+    """
+    From an email: no more reply notifications, no sign-in needed. Opening
+    the link shows one button; only a POST (the button, or a mail program's
+    one-click unsubscribe) changes anything, so that mail scanners that open
+    every link unsubscribe nobody.
+    """
     try:
         user_id = signing.loads(token, salt=UNSUBSCRIBE_SALT)
     except signing.BadSignature:
         return render(request, "annotate/unsubscribed.html", {"invalid": True}, status=400)
+    if request.method != "POST":
+        return render(request, "annotate/unsubscribed.html", {"confirm": True})
     User.objects.filter(pk=user_id).update(email_on_reply=False)
-    return render(request, "annotate/unsubscribed.html", {"invalid": False})
+    return render(request, "annotate/unsubscribed.html", {"done": True})

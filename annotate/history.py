@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from .discussion import build_discussion
@@ -49,8 +49,15 @@ def past_discussion(request: HttpRequest, space: Space, revision: Revision):
     return then, build_discussion(then, request.user, shown, classroom=space.classroom)
 
 
+def get_revision(document: Document, number: int) -> Revision:
+    revision = Revision.objects.filter(document=document, number=number).first()
+    if revision is None:
+        raise Http404(f"This text has no revision {number}.")
+    return revision
+
+
 def render_past_revision(request: HttpRequest, space: Space, number: int) -> HttpResponse:
-    revision = get_object_or_404(Revision, document=space.document, number=number)
+    revision = get_revision(space.document, number)
     then, discussion = past_discussion(request, space, revision)
     context = {
         "document": then,
@@ -93,7 +100,7 @@ def revision_diff(
     """What revision `number` changed from the one before it."""
     space = get_space_for_reader(request, slug, class_slug)
     document: Document = space.document
-    revision = get_object_or_404(Revision, document=document, number=number)
+    revision = get_revision(document, number)
     previous = Revision.objects.filter(document=document, number__lt=number).order_by("-number")
     previous = previous.first()
     if previous is None:

@@ -324,6 +324,9 @@ class Post(models.Model):
     )
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    first_published_at = models.DateTimeField(
+        null=True, blank=True, help_text="When others could first read it (replies notify then)."
+    )
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
@@ -374,10 +377,17 @@ class Post(models.Model):
         return self.author.display_name if self.author else "a former member"
 
     def edit(self, body: str, body_html: str) -> None:
+        """
+        The author's new words. A moderator's earlier decision covered the
+        words they read, not these: it no longer shields the post from the
+        rules or from Akismet (the history keeps who decided what).
+        """
         self.body = body
         self.body_html = body_html
         self.edited_at = timezone.now()
-        self.save(update_fields=["body", "body_html", "edited_at"])
+        self.moderated_at = None
+        self.save(update_fields=["body", "body_html", "edited_at", "moderated_at"])
+        self.record(PostEvent.Kind.EDITED, actor=self.author)
 
     def delete_by_author(self) -> None:
         """Keep the row so replies still read as a thread; the words are gone."""
@@ -406,7 +416,8 @@ class Post(models.Model):
     def publish(self, *, detail: str = "") -> None:
         self.status = Post.Status.PUBLISHED
         self.held_reason = ""
-        self.save(update_fields=["status", "held_reason"])
+        self.first_published_at = self.first_published_at or timezone.now()
+        self.save(update_fields=["status", "held_reason", "first_published_at"])
         self.record(PostEvent.Kind.PUBLISHED, detail=detail)
 
     def mark_spam_by_rule(self, detail: str) -> None:
@@ -415,12 +426,44 @@ class Post(models.Model):
         self.save(update_fields=["status", "held_reason"])
         self.record(PostEvent.Kind.RULE_SPAM, detail=detail)
 
+    def record_verdict(self, verdict: str) -> None:
+        """Akismet's answer: recorded always; spam and discard also hide the post."""
+        self.spam_verdict = verdict
+        fields = ["spam_verdict"]
+        if verdict != Verdict.HAM and not self.moderated:
+            self.status = Post.Status.SPAM
+            self.held_reason = ""
+            fields += ["status", "held_reason"]
+        self.save(update_fields=fields)
+        self.record(
+            {
+                Verdict.HAM: PostEvent.Kind.AKISMET_HAM,
+                Verdict.SPAM: PostEvent.Kind.AKISMET_SPAM,
+                Verdict.DISCARD: PostEvent.Kind.AKISMET_DISCARD,
+            }[verdict]
+        )
+
+    def note_check_failing(self, reason: str, detail: str) -> None:
+        """A spam check that failed (`CHECK_FAILED`) or was given up (`CHECK_ABANDONED`)."""
+        kind = (
+            PostEvent.Kind.AKISMET_GAVE_UP
+            if reason == HeldReason.CHECK_ABANDONED
+            else PostEvent.Kind.AKISMET_ERROR
+        )
+        if self.held_reason != reason:
+            self.held_reason = reason
+            self.save(update_fields=["held_reason"])
+        self.record(kind, detail=detail)
+
     def _decide(self, status: str, by, kind: str, detail: str = "") -> None:
         self.status = status
         self.held_reason = ""
         self.moderated_by = by
         self.moderated_at = timezone.now()
         fields = ["status", "held_reason", "moderated_by", "moderated_at"]
+        if status == Post.Status.PUBLISHED and self.first_published_at is None:
+            self.first_published_at = self.moderated_at
+            fields.append("first_published_at")
         if status != Post.Status.SPAM and self.flag_count:
             self.flags.filter(resolved_at=None).update(resolved_at=self.moderated_at)
             self.flag_count = 0
@@ -472,6 +515,11 @@ class SpamCheck(models.Model):
     )
     submission_attempts = models.PositiveIntegerField(default=0)
     submission_next_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Claims: a worker or sweep sets one before it calls Akismet, so that any
+    # number of them running at once send each check and each report once.
+    # A worker that dies holding a claim lets it lapse at the time set.
+    check_claimed_until = models.DateTimeField(null=True, blank=True)
+    submission_claimed_until = models.DateTimeField(null=True, blank=True)
 
     PRIVATE_FIELDS = ("user_ip", "user_agent", "referrer")
 
@@ -600,16 +648,38 @@ class OutboundEmail(models.Model):
     """
     An email waiting to be sent, or sent. Mail goes out from background tasks;
     a message whose sending fails stays here and is tried again.
+
+    An email about a class's posts names the class: it goes out only if its
+    recipient is still in the class (and still teaches it, for instructors'
+    mail) when it is sent, not merely when it was queued.
     """
 
     to = models.JSONField(default=list)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    classroom = models.ForeignKey(
+        "Classroom", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    for_instructors = models.BooleanField(
+        default=False, help_text="Only for the class's instructors (held and reported posts)."
+    )
     subject = models.CharField(max_length=300)
     body = models.TextField()
     headers = models.JSONField(default=dict, blank=True)
+    erase_body_when_sent = models.BooleanField(
+        default=False, help_text="Account email: its links sign people in, so none are kept."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    withheld_at = models.DateTimeField(
+        null=True, blank=True, help_text="Not sent: the recipient may no longer read it."
+    )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="Being sent by a worker until then."
+    )
     last_error = models.TextField(blank=True)
 
     def __str__(self) -> str:
@@ -637,7 +707,10 @@ class Classroom(models.Model):
         "join link expires at", null=True, blank=True, help_text="Empty: never expires."
     )
     member_limit = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Most students the join link admits. Empty: no limit."
+        null=True,
+        blank=True,
+        help_text="Most students the class admits, by its join link or by email domain. "
+        "Empty: no limit.",
     )
     allowed_domains = models.TextField(
         blank=True,
@@ -684,11 +757,32 @@ class Classroom(models.Model):
         """Why the join link cannot admit anyone now, in words for the person holding it."""
         if self.join_expires_at and self.join_expires_at <= timezone.now():
             return "This join link has expired. Ask your instructor for a new one."
+        return self.why_full()
+
+    def why_full(self) -> str | None:
+        """Why the class can take no more students, however they join."""
         if self.member_limit is not None:
             students = self.memberships.filter(role=Membership.Role.STUDENT).count()
             if students >= self.member_limit:
                 return "This class is full. Ask your instructor to make room."
         return None
+
+    @transaction.atomic
+    def admit(self, user, *, by_link: bool) -> str | None:
+        """
+        Make `user` a student of the class, by its join link or (`by_link`
+        False) by their school address. Returns why the class cannot take
+        them, in words for them, or None once they are a member.
+        """
+        # Joins of one class queue on its row, so the last place goes to one
+        # person: without the lock, two joins could both count a free place.
+        locked = Classroom.objects.select_for_update().get(pk=self.pk)
+        if locked.memberships.filter(user=user).exists():
+            return None
+        problem = locked.why_link_is_closed() if by_link else locked.why_full()
+        if problem is None:
+            Membership.objects.create(classroom=locked, user=user)
+        return problem
 
 
 class Membership(models.Model):

@@ -44,13 +44,12 @@ def rule_outcome(
     rules: ModerationSettings,
     *,
     trusted: bool,
-    content_only: bool = False,
 ) -> Outcome:
     """
     What the rules make of a post: spam (a disallowed key), held (links,
     moderation keys, a pre-moderated text, a first post) or published.
     Moderators and staff are exempt, as WordPress exempts editors. An edit
-    is judged on its content alone (`content_only`).
+    is judged as a new post is.
     """
     if trusted:
         return PUBLISH
@@ -71,8 +70,6 @@ def rule_outcome(
         return Outcome(
             Post.Status.PENDING, HeldReason.KEYWORD, f"Contains the moderation key “{word}”."
         )
-    if content_only:
-        return PUBLISH
     if post.document.premoderated:
         return Outcome(Post.Status.PENDING, HeldReason.PREMODERATED, "The text is pre-moderated.")
     if rules.hold_first_post and not _has_approved_post(post):
@@ -85,6 +82,9 @@ def rule_outcome(
 
 
 def _has_approved_post(post: Post) -> bool:
+    """Whether the reader has had a post approved: another one, or this one before an edit."""
+    if post.first_published_at is not None:
+        return True
     return (
         Post.objects.filter(author_id=post.author_id, status=Post.Status.PUBLISHED)
         .exclude(pk=post.pk)

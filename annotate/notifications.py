@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.signing import dumps
+from django.db import transaction
 from django.db.models import Q
 from django.tasks import task
 from django.urls import reverse
@@ -20,6 +21,7 @@ from django.utils import timezone
 from . import spam
 from .background import backoff, enqueue
 from .models import DigestItem, Membership, OutboundEmail, Post, User
+from .site import absolute
 
 logger = logging.getLogger(__name__)
 
@@ -27,27 +29,85 @@ UNSUBSCRIBE_SALT = "annotate.unsubscribe"
 DIGEST_INTERVAL = timedelta(days=1)
 
 
-def absolute(path: str) -> str:
-    return (settings.SITE_URL or spam.site_url()).rstrip("/") + path
-
-
 def queue_email(
-    to: list[str], subject: str, body: str, *, headers: dict | None = None
+    recipient: User | None,
+    subject: str,
+    body: str,
+    *,
+    to: str = "",
+    classroom_id: int | None = None,
+    for_instructors: bool = False,
+    headers: dict | None = None,
+    erase_body_when_sent: bool = False,
 ) -> OutboundEmail | None:
-    if not to:
+    """
+    Put an email in the outbox for one person (`recipient`, or the bare
+    address `to` for someone without an account yet) and queue its sending.
+    An email about a class's posts names the class (`classroom_id`).
+    """
+    address = to or (recipient.email if recipient else "")
+    if not address:
         return None
     email = OutboundEmail.objects.create(
-        to=to, subject=subject, body=body, headers=headers or {}, next_attempt_at=timezone.now()
+        to=[address],
+        recipient=recipient,
+        classroom_id=classroom_id,
+        for_instructors=for_instructors,
+        subject=subject,
+        body=body,
+        headers=headers or {},
+        erase_body_when_sent=erase_body_when_sent,
+        next_attempt_at=timezone.now(),
     )
     enqueue(send_email, email.pk)
     return email
 
 
+def may_still_receive(email: OutboundEmail) -> bool:
+    """
+    Whether the recipient may still read what the email says: an active
+    account, and, for an email about a class, still in the class (and still
+    teaching it, for held and reported posts). Asked when the email is sent.
+    """
+    recipient = email.recipient
+    if recipient is None:
+        return email.classroom_id is None
+    if not recipient.is_active:
+        return False
+    if email.classroom_id is None or recipient.is_superuser:
+        return True
+    memberships = Membership.objects.filter(classroom_id=email.classroom_id, user=recipient)
+    if email.for_instructors:
+        memberships = memberships.filter(role=Membership.Role.INSTRUCTOR)
+    return memberships.exists()
+
+
+def email_lease() -> timedelta:
+    """How long a claim on an email holds: longer than the mail server's own timeout."""
+    timeout = settings.MAILERS["default"].get("OPTIONS", {}).get("timeout", 10)
+    return timedelta(seconds=60 + 2 * timeout)
+
+
 @task
 def send_email(email_id: int) -> str:
-    email = OutboundEmail.objects.filter(pk=email_id, sent_at=None).first()
-    if email is None:
+    now = timezone.now()
+    # The claim is taken before talking to the mail server, so that workers
+    # and sweeps running at once send each email once.
+    claimed = (
+        OutboundEmail.objects.filter(pk=email_id, sent_at=None, withheld_at=None)
+        .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + email_lease())
+    )
+    if not claimed:
         return "already sent"
+    email = OutboundEmail.objects.select_related("recipient").get(pk=email_id)
+    if not may_still_receive(email):
+        email.withheld_at = timezone.now()
+        email.next_attempt_at = None
+        email.claimed_until = None
+        email.last_error = "Not sent: the recipient is no longer allowed to read it."
+        email.save(update_fields=["withheld_at", "next_attempt_at", "claimed_until", "last_error"])
+        return "withheld"
     try:
         EmailMessage(
             subject=email.subject, body=email.body, to=email.to, headers=email.headers
@@ -56,14 +116,21 @@ def send_email(email_id: int) -> str:
         email.attempts += 1
         email.last_error = f"{type(error).__name__}: {error}"
         email.next_attempt_at = timezone.now() + backoff(email.attempts)
-        email.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+        email.claimed_until = None
+        email.save(update_fields=["attempts", "last_error", "next_attempt_at", "claimed_until"])
         logger.warning("Email %s not sent (attempt %s): %s", email.pk, email.attempts, error)
         enqueue(send_email, email.pk, run_after=email.next_attempt_at)
         return "will retry"
     email.sent_at = timezone.now()
     email.attempts += 1
     email.next_attempt_at = None
-    email.save(update_fields=["sent_at", "attempts", "next_attempt_at"])
+    email.claimed_until = None
+    email.last_error = ""
+    fields = ["sent_at", "attempts", "next_attempt_at", "claimed_until", "last_error"]
+    if email.erase_body_when_sent:
+        email.body = "(erased once sent: it held a link that signs its reader in)"
+        fields.append("body")
+    email.save(update_fields=fields)
     return "sent"
 
 
@@ -101,9 +168,10 @@ def notify_reply(reply: Post) -> None:
         f"Stop these emails with one click: {unsubscribe}\n"
     )
     queue_email(
-        [author.email],
+        author,
         f"[annotate] {reply.author_name} replied to you on {parent.document.title}",
         body,
+        classroom_id=reply.classroom_id,
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -138,14 +206,11 @@ def admin_url(post: Post) -> str:
 def notify_moderators(post: Post, why: str) -> None:
     """One email per held or reported post, or a line in tomorrow's digest, as each prefers."""
     recipients = list(moderators_of(post))
-    now_list = [person.email for person in recipients if not person.moderation_digest]
     DigestItem.objects.bulk_create(
         DigestItem(recipient=person, post=post, why=why)
         for person in recipients
         if person.moderation_digest
     )
-    if not now_list:
-        return
     excerpt = post.body if len(post.body) <= 500 else post.body[:500] + "…"
     where = f" in {post.classroom}" if post.classroom_id else ""
     body = (
@@ -153,35 +218,65 @@ def notify_moderators(post: Post, why: str) -> None:
         f"is waiting for a moderator.\n\nWhy: {why}\n\n{excerpt}\n\n"
         f"Review it: {admin_url(post)}\n"
     )
-    queue_email(now_list, f"[annotate] Held for moderation: {post.document.title}", body)
+    # One email each, so that no moderator sees the others' addresses.
+    for person in recipients:
+        if not person.moderation_digest:
+            queue_email(
+                person,
+                f"[annotate] Held for moderation: {post.document.title}",
+                body,
+                classroom_id=post.classroom_id,
+                for_instructors=True,
+            )
 
 
 def send_digests() -> int:
     """
     Each digest reader's waiting items in one email, once the oldest has
-    waited a day: so at most one email a day, and none on quiet days.
+    waited a day: so at most one email a day, and none on quiet days. Items
+    of a class the reader no longer teaches are dropped, not sent.
     """
     now = timezone.now()
     sent = 0
     due = DigestItem.objects.filter(sent_at=None, created_at__lte=now - DIGEST_INTERVAL)
     for person in User.objects.filter(pk__in=due.values("recipient_id")):
-        items = list(
-            person.digest_items.filter(sent_at=None).select_related(
-                "post__document", "post__author"
+        with transaction.atomic():
+            # Locked rows belong to a sweep running beside this one: it sends them.
+            items = list(
+                person.digest_items.filter(sent_at=None)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("post__document", "post__author")
             )
-        )
-        lines = [
-            f"- {item.post.kind} by {item.post.author_name} on “{item.post.document.title}”: "
-            f"{item.why}\n  {admin_url(item.post)}"
-            for item in items
-        ]
-        body = (
-            f"{len(items)} post{'s' if len(items) != 1 else ''} waited for a moderator since "
-            f"your last digest:\n\n" + "\n".join(lines) + "\n\nYou chose one daily email; "
-            f"change it in your preferences: {absolute(reverse('preferences'))}\n"
-        )
-        queue_email([person.email], f"[annotate] Daily moderation digest ({len(items)})", body)
-        DigestItem.objects.filter(pk__in=[item.pk for item in items]).update(sent_at=now)
-        User.objects.filter(pk=person.pk).update(digest_sent_at=now)
-        sent += 1
+            if not items:
+                continue
+            DigestItem.objects.filter(pk__in=[item.pk for item in items]).update(sent_at=now)
+            taught = set(taught_classroom_ids(person))
+            items = [
+                item
+                for item in items
+                if item.post.classroom_id is None or item.post.classroom_id in taught
+            ]
+            if not items or not person.is_active:
+                continue
+            lines = [
+                f"- {item.post.kind} by {item.post.author_name} on “{item.post.document.title}”: "
+                f"{item.why}\n  {admin_url(item.post)}"
+                for item in items
+            ]
+            body = (
+                f"{len(items)} post{'s' if len(items) != 1 else ''} waited for a moderator since "
+                f"your last digest:\n\n" + "\n".join(lines) + "\n\nYou chose one daily email; "
+                f"change it in your preferences: {absolute(reverse('preferences'))}\n"
+            )
+            queue_email(person, f"[annotate] Daily moderation digest ({len(items)})", body)
+            User.objects.filter(pk=person.pk).update(digest_sent_at=now)
+            sent += 1
     return sent
+
+
+def taught_classroom_ids(person: User):
+    if person.is_superuser:
+        return Membership.objects.values_list("classroom_id", flat=True).distinct()
+    return Membership.objects.filter(user=person, role=Membership.Role.INSTRUCTOR).values_list(
+        "classroom_id", flat=True
+    )

@@ -56,29 +56,33 @@ def publish_new_post(request: HttpRequest, post: Post, *, honeypot: str = "") ->
 @transaction.atomic
 def edit_post(post: Post, body: str, body_html: str) -> None:
     """
-    Save an author's edit. A published post is judged again on its new
-    content: the rules may hold it or mark it spam, and Akismet rechecks it.
+    Save an author's edit and judge the new words as a new post's are
+    judged, whatever was decided about the old ones: a moderator approved
+    the text they read, not this one. A published post waits for the spam
+    check and the rules again; a held post stays held for its moderator,
+    unless its new words are plainly spam. Spam stays spam.
     """
     post.edit(body, body_html)
-    post.record(PostEvent.Kind.EDITED, actor=post.author)
     spam_check = SpamCheck.objects.filter(post=post).first()
+    payload = spam_check.payload if spam_check else spam.build_payload(None, post)
+    payload["comment_content"] = body
     if spam_check is None:
-        return
-    spam_check.payload["comment_content"] = body
-    spam_check.save(update_fields=["payload"])
-    if post.status != Post.Status.PUBLISHED or post.moderated:
-        return
-    rules = ModerationSettings.load()
-    outcome = rule_outcome(
-        post, spam_check.payload, rules, trusted=spam.is_trusted(post.author), content_only=True
-    )
-    if outcome.status == Post.Status.SPAM:
-        post.mark_spam_by_rule(outcome.detail)
-    elif outcome.status == Post.Status.PENDING:
-        post.hold(outcome.held_reason, detail=f"After an edit: {outcome.detail}")
-        tasks.notify_moderators(post, outcome.detail)
-    elif spam.is_enabled():
-        tasks.enqueue(tasks.check_post, post.pk, "edit")
+        spam_check = SpamCheck.objects.create(post=post, payload=payload)
+    else:
+        spam_check.save(update_fields=["payload"])
+    if post.status == Post.Status.PUBLISHED:
+        if spam.is_enabled():
+            post.hold(HeldReason.CHECKING, detail="After an edit: waiting for the spam check.")
+            spam_check.next_attempt_at = timezone.now() + tasks.CHECK_GRACE
+            spam_check.save(update_fields=["next_attempt_at"])
+            tasks.enqueue(tasks.check_post, post.pk, "edit")
+        else:
+            tasks.apply_rules(post, payload)
+    elif post.status == Post.Status.PENDING and not tasks.held_for_check(post):
+        rules = ModerationSettings.load()
+        outcome = rule_outcome(post, payload, rules, trusted=spam.is_trusted(post.author))
+        if outcome.status == Post.Status.SPAM:
+            post.mark_spam_by_rule(f"After an edit: {outcome.detail}")
 
 
 MODERATOR_ACTIONS = {
@@ -93,9 +97,9 @@ MODERATOR_ACTIONS = {
 def moderate(post: Post, action: str, *, by) -> None:
     """A moderator's decision; spam and not-spam are reported to Akismet."""
     verb, report_as_spam = MODERATOR_ACTIONS[action]
-    was_published = post.status == Post.Status.PUBLISHED
+    first_time = post.first_published_at is None
     verb(post, by=by)
-    if post.status == Post.Status.PUBLISHED and not was_published:
+    if post.status == Post.Status.PUBLISHED and first_time:
         notify_reply(post)
     SpamCheck.objects.filter(post=post, final_at=None).update(final_at=timezone.now())
     # The sweep never checks a decided post again; say so rather than show a retry.

@@ -13,7 +13,8 @@ from django.utils import timezone
 from .anchoring import anchor_at, relocate
 from .background import enqueue
 from .models import AnchorPlacement, Document, Post, PostEvent, Revision, discussion_url
-from .notifications import absolute, queue_email
+from .notifications import queue_email
+from .site import absolute
 
 PROGRESS_EVERY = 50
 
@@ -124,9 +125,10 @@ def tell_author_of_orphan(post: Post, revision: Revision) -> None:
         f"?revision={post.revision.number}\n"
     )
     queue_email(
-        [author.email],
+        author,
         f"[annotate] The passage you annotated in {revision.document.title} changed",
         body,
+        classroom_id=post.classroom_id,
     )
 
 

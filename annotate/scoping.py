@@ -8,7 +8,7 @@ classes. A moderator who teaches no class moderates the public discussions.
 
 from django.db.models import Q
 
-from .models import Classroom, Membership
+from .models import Classroom, Document, Membership, Post, Reading
 
 
 def taught_classrooms(user):
@@ -29,6 +29,16 @@ def is_site_moderator(user) -> bool:
     return not user._teaches_a_class
 
 
+def sees_personal_details(user) -> bool:
+    """
+    Whether the admin shows `user` people's email addresses and the IP address,
+    user agent and referrer sent to Akismet. Those are for spam work: superusers,
+    and site moderators for the public discussions they look after. Instructors
+    never see them: they teach their students, they do not investigate them.
+    """
+    return is_site_moderator(user)
+
+
 def posts_in_reach(user) -> Q:
     """A filter on Post for what `user` moderates."""
     if user.is_superuser:
@@ -46,3 +56,33 @@ def documents_in_reach(user) -> Q:
     if is_site_moderator(user):
         reach |= Q(is_public=True)
     return reach
+
+
+def readings_in_reach(user):
+    """The readings of the classes `user` teaches, in the order the admin picks one of them."""
+    return Reading.objects.filter(classroom__in=taught_classrooms(user)).order_by(
+        "classroom__name", "classroom__pk"
+    )
+
+
+def document_url_for(user, document: Document) -> str | None:
+    """
+    Where `user` reads `document` on the site: its public page, or for a
+    class-only text its page in a class they teach. None when they read it nowhere.
+    """
+    if document.is_public or user.is_superuser:
+        return document.get_absolute_url()
+    reading = readings_in_reach(user).filter(document=document).select_related("classroom").first()
+    return reading.get_absolute_url() if reading else None
+
+
+def post_url_for(user, post: Post) -> str | None:
+    """Where `user` reads `post` in its discussion, or None when no page of theirs shows it."""
+    if post.classroom_id is None:
+        readable = post.document.is_public or user.is_superuser
+    else:
+        # A class discusses a text on its reading: without the reading there is no page.
+        readable = Reading.objects.filter(
+            classroom_id=post.classroom_id, document_id=post.document_id
+        ).exists()
+    return post.get_absolute_url() if readable else None

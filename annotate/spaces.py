@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 from django.http import Http404, HttpRequest
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
+from .discussion import THREAD_DEPTH
 from .models import Classroom, Document, Membership, Post, Reading, discussion_url
 
 STAFF = "staff"
@@ -54,10 +54,7 @@ class Space:
         """
         posts = self.posts().visible_to(user)
         if self.hides_classmates_from(user):
-            instructors = self.classroom.memberships.filter(role=Membership.Role.INSTRUCTOR).values(
-                "user_id"
-            )
-            posts = posts.filter(Q(author=user) | Q(author__in=instructors))
+            posts = posts.filter(Q(author=user) | Q(author__in=_instructors(self.classroom)))
         return posts
 
     def hides_classmates_from(self, user) -> bool:
@@ -65,8 +62,76 @@ class Space:
             self.reading
             and self.reading.hide_until_posted
             and self.role == Membership.Role.STUDENT
-            and not self.posts().filter(author=user, deleted_at=None).exists()
+            and not unlocking_posts(user)
+            .filter(document=self.document, classroom=self.classroom)
+            .exists()
         )
+
+
+def _instructors(classroom: Classroom):
+    return classroom.memberships.filter(role=Membership.Role.INSTRUCTOR).values("user_id")
+
+
+def unlocking_posts(user):
+    """
+    The posts of `user` that show they have taken part, and so unlock their
+    classmates' posts on a hide-until-posted reading: posts that others can
+    read, or will once a moderator approves them. A post marked spam, removed
+    or deleted does not count, nor a reply under one that nobody else will see
+    (a reply to one's own spam, say).
+    """
+    unlocks = Q(
+        author=user, deleted_at=None, status__in=[Post.Status.PUBLISHED, Post.Status.PENDING]
+    )
+    above = ""
+    for _ in range(THREAD_DEPTH):
+        above += "parent__"
+        # A deleted post still stands above its replies; a held one may yet be approved.
+        readable_by_others = Q(**{f"{above}status": Post.Status.PUBLISHED}) | Q(
+            **{f"{above}status": Post.Status.PENDING, f"{above}deleted_at": None}
+        )
+        unlocks &= Q(**{f"{above}isnull": True}) | readable_by_others
+    return Post.objects.filter(unlocks)
+
+
+def class_posts_for(classroom: Classroom, user, role: str | None):
+    """
+    The posts of all the class's readings that `user` may read, each reading
+    as its page has it: `Space.posts_for` for every reading in one query.
+    """
+    posts = Post.objects.filter(classroom=classroom).visible_to(user)
+    if role == Membership.Role.STUDENT:
+        unlocked = unlocking_posts(user).filter(classroom=classroom).values("document_id")
+        hiding = (
+            Reading.objects.filter(classroom=classroom, hide_until_posted=True)
+            .exclude(document__in=unlocked)
+            .values("document_id")
+        )
+        posts = posts.filter(
+            ~Q(document__in=hiding) | Q(author=user) | Q(author__in=_instructors(classroom))
+        )
+    return posts
+
+
+def on_the_page(parents: dict[int, int | None]) -> set[int]:
+    """
+    Of readable posts, given as {id: parent id}, those that their discussion
+    page shows (as `build_discussion` does): a reply only when every post
+    above it is readable too. Deleted posts are among them, as placeholders.
+    """
+    shown: dict[int, bool] = {}
+    for start in parents:
+        chain: list[int] = []
+        current = start
+        while current is not None and current not in shown and current in parents:
+            if current in chain:  # a loop of parents reaches no thread
+                break
+            chain.append(current)
+            current = parents[current]
+        result = current is None or shown.get(current, False)
+        for pk in chain:
+            shown[pk] = result
+    return {pk for pk, is_shown in shown.items() if is_shown}
 
 
 def role_in(user, classroom: Classroom) -> str | None:
@@ -81,18 +146,30 @@ def role_in(user, classroom: Classroom) -> str | None:
     )
 
 
+NO_SUCH_TEXT = "This text doesn't exist, or it belongs to a class you're not in."
+NO_SUCH_CLASS = "This class doesn't exist, or you're not one of its members."
+
+
 def get_space_for_reader(request: HttpRequest, slug: str, class_slug: str | None = None) -> Space:
-    document = get_object_or_404(Document.objects.with_text(), slug=slug)
+    # Outsiders get the same answer whether or not the text or class exists:
+    # a class's name and readings are its members' business.
     if class_slug is None:
-        if not document.is_public and not request.user.is_superuser:
-            raise Http404("This text is only open to the classes reading it.")
+        document = Document.objects.with_text().filter(slug=slug).first()
+        if document is None or not (document.is_public or request.user.is_superuser):
+            raise Http404(NO_SUCH_TEXT)
         return Space(document)
-    classroom = get_object_or_404(Classroom, slug=class_slug)
-    reading = get_object_or_404(Reading, classroom=classroom, document=document)
-    role = role_in(request.user, classroom)
+    classroom = Classroom.objects.filter(slug=class_slug).first()
+    role = role_in(request.user, classroom) if classroom else None
     if role is None:
-        raise Http404("This reading is only open to the members of its class.")
-    return Space(document, classroom, reading, role)
+        raise Http404(NO_SUCH_CLASS)
+    reading = (
+        Reading.objects.filter(classroom=classroom, document__slug=slug)
+        .select_related("document__current_revision")
+        .first()
+    )
+    if reading is None:
+        raise Http404(f"{classroom} has no such reading. Its class page lists them all.")
+    return Space(reading.document, classroom, reading, role)
 
 
 def space_of(post: Post, user) -> Space | None:

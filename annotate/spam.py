@@ -16,10 +16,12 @@ import httpx
 from django.conf import settings
 from django.http import HttpRequest
 
-from .models import Post, Verdict
+from . import site
+from .models import Membership, Post, Verdict
 
 AKISMET_DEFAULT_API_URL = "https://rest.akismet.com"
 HONEYPOT_FIELD = "website"
+MODERATORS_GROUP = "Moderators"
 
 # The client class; tests swap in the akismet package's TestSyncClient.
 client_class: type[akismet.SyncClient] = akismet.SyncClient
@@ -81,7 +83,8 @@ def client(http: httpx.Client) -> akismet.SyncClient:
 
 
 def site_url() -> str:
-    return settings.AKISMET_SITE_URL or settings.SITE_URL or "http://127.0.0.1:8000"
+    """The blog URL Akismet knows the site by: AKISMET_SITE_URL, else the site's own address."""
+    return settings.AKISMET_SITE_URL or site.site_url()
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -108,17 +111,20 @@ def _gmt(moment) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def build_payload(request: HttpRequest, post: Post) -> dict:
+def build_payload(request: HttpRequest | None, post: Post) -> dict:
     """
-    The comment-check arguments for a new post, saved with it before any
-    network call (and sent again, unchanged, with submit-spam/submit-ham).
+    The comment-check arguments for a post, saved with it before any network
+    call (and sent again, unchanged, with submit-spam/submit-ham). Without a
+    request (a post edited that never had a snapshot) the reader's address,
+    browser and referrer are unknown.
     """
     user = post.author
+    meta = request.META if request is not None else {}
     payload = {
-        "user_ip": client_ip(request),
-        "user_agent": request.META.get("HTTP_USER_AGENT", ""),
-        "referrer": request.META.get("HTTP_REFERER", ""),
-        "permalink": request.build_absolute_uri(post.get_absolute_url()),
+        "user_ip": client_ip(request) if request is not None else "",
+        "user_agent": meta.get("HTTP_USER_AGENT", ""),
+        "referrer": meta.get("HTTP_REFERER", ""),
+        "permalink": site.absolute(post.get_absolute_url()),
         "comment_type": comment_type(post),
         "comment_author": user.display_name,
         "comment_author_email": user.email,
@@ -127,19 +133,38 @@ def build_payload(request: HttpRequest, post: Post) -> dict:
         "blog_lang": settings.LANGUAGE_CODE,
         "blog_charset": "UTF-8",
         "honeypot_field_name": HONEYPOT_FIELD,
+        "user_role": user_role(user, post.classroom_id),
     }
     # A text with no words yet can still take page comments; it was never modified.
     if revision := post.document.current_revision:
         payload["comment_post_modified_gmt"] = _gmt(revision.created_at)
-    if is_trusted(user):
-        payload["user_role"] = "administrator"
     if settings.AKISMET_IS_TEST:
         payload["is_test"] = True
     return payload
 
 
+def user_role(user, classroom_id: int | None) -> str:
+    """
+    The author's role as the WordPress plugin tells Akismet: administrator
+    for superusers, editor for moderators and for the class's instructors,
+    subscriber for everyone else.
+    """
+    if user.is_superuser:
+        return "administrator"
+    if user.is_staff or user.groups.filter(name=MODERATORS_GROUP).exists():
+        return "editor"
+    if (
+        classroom_id
+        and Membership.objects.filter(
+            classroom_id=classroom_id, user=user, role=Membership.Role.INSTRUCTOR
+        ).exists()
+    ):
+        return "editor"
+    return "subscriber"
+
+
 def is_trusted(user) -> bool:
-    """Moderators and staff: Akismet is told they are administrators, and rules skip them."""
+    """Moderators and staff: the moderation rules skip them, as WordPress skips editors."""
     return bool(user and (user.is_staff or user.is_superuser))
 
 

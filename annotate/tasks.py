@@ -11,11 +11,14 @@ server) takes up whatever is due, so nothing depends on one task surviving.
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
-from django.tasks import task
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
+from django.tasks import TaskResultStatus, task
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from . import spam
 from .background import backoff, enqueue
@@ -34,9 +37,18 @@ from .notifications import notify_moderators, notify_reply, send_digests, send_e
 logger = logging.getLogger(__name__)
 
 # How long a new post's first check may take before the sweep takes it up.
-CHECK_GRACE = timedelta(minutes=5)
+CHECK_GRACE = timedelta(minutes=1)
 GIVE_UP_AFTER = timedelta(days=15)
 SWEEP_BATCH = 200
+
+
+def claim_lease() -> timedelta:
+    """How long a claim holds: longer than any one Akismet call, short enough to recover soon."""
+    return timedelta(seconds=60 + 2 * settings.AKISMET_TIMEOUT)
+
+
+def unclaimed(field: str, now) -> Q:
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": now})
 
 
 # Spam checks ---------------------------------------------------------------
@@ -52,17 +64,20 @@ def held_for_check(post: Post) -> bool:
 @task
 def check_post(post_id: int, recheck_reason: str = "") -> str:
     """Ask Akismet about a post and apply the answer (never over a moderator)."""
-    spam_check = SpamCheck.objects.select_related("post").filter(post_id=post_id).first()
-    if spam_check is None:
-        return "gone"
+    now = timezone.now()
+    claimable = SpamCheck.objects.filter(post_id=post_id).filter(
+        unclaimed("check_claimed_until", now)
+    )
+    if recheck_reason == "cron_retry":
+        claimable = claimable.filter(next_attempt_at__lte=now)
+    # The claim is taken before the network call, so that two workers or two
+    # sweeps never both ask Akismet about the same post.
+    if not claimable.update(check_claimed_until=now + claim_lease()):
+        return "not due" if SpamCheck.objects.filter(post_id=post_id).exists() else "gone"
+    spam_check = SpamCheck.objects.select_related("post").get(post_id=post_id)
     post = spam_check.post
-    if recheck_reason == "cron_retry" and not (
-        held_for_check(post)
-        and spam_check.next_attempt_at
-        and spam_check.next_attempt_at <= timezone.now()
-    ):
-        return "not due"
-    if not recheck_reason and not held_for_check(post):
+    if recheck_reason in ("", "cron_retry") and not held_for_check(post):
+        SpamCheck.objects.filter(post_id=post_id).update(check_claimed_until=None)
         return "already checked"
     try:
         result = spam.check(spam_check.payload, recheck_reason=recheck_reason)
@@ -78,33 +93,23 @@ def _apply_verdict(post_id: int, verdict: str) -> str:
             .select_related("document", "author")
             .get(pk=post_id)
         )
-        spam_check = SpamCheck.objects.select_for_update().get(post_id=post_id)
         now = timezone.now()
-        spam_check.attempts += 1
-        spam_check.checked_at = now
-        spam_check.last_error = ""
-        spam_check.next_attempt_at = None
-        spam_check.final_at = spam_check.final_at or now
-        spam_check.save()
-        post.spam_verdict = verdict
-        post.save(update_fields=["spam_verdict"])
-        post.record(
-            {
-                Verdict.HAM: PostEvent.Kind.AKISMET_HAM,
-                Verdict.SPAM: PostEvent.Kind.AKISMET_SPAM,
-                Verdict.DISCARD: PostEvent.Kind.AKISMET_DISCARD,
-            }[verdict]
+        SpamCheck.objects.filter(post_id=post_id).update(
+            attempts=F("attempts") + 1,
+            checked_at=now,
+            last_error="",
+            next_attempt_at=None,
+            check_claimed_until=None,
+            final_at=Coalesce("final_at", Value(now)),
         )
+        was_held_for_check = held_for_check(post)
+        post.record_verdict(verdict)
         if post.moderated:
             return "recorded; a moderator already decided"
-        if verdict in (Verdict.SPAM, Verdict.DISCARD):
-            if post.status != Post.Status.SPAM:
-                post.status = Post.Status.SPAM
-                post.held_reason = ""
-                post.save(update_fields=["status", "held_reason"])
+        if verdict != Verdict.HAM:
             return verdict
-        if held_for_check(post):
-            apply_rules(post, spam_check.payload)
+        if was_held_for_check:
+            apply_rules(post, SpamCheck.objects.get(post_id=post_id).payload)
         return post.status
 
 
@@ -118,8 +123,10 @@ def apply_rules(post: Post, payload: dict) -> None:
         post.hold(outcome.held_reason, detail=outcome.detail)
         notify_moderators(post, outcome.detail)
     else:
+        first_time = post.first_published_at is None
         post.publish(detail="Passed the spam check and the moderation rules.")
-        notify_reply(post)
+        if first_time:  # an edit published again is not news to the parent's author
+            notify_reply(post)
 
 
 def _check_failed(post_id: int, error: str) -> str:
@@ -129,30 +136,27 @@ def _check_failed(post_id: int, error: str) -> str:
         now = timezone.now()
         spam_check.attempts += 1
         spam_check.last_error = error
+        spam_check.check_claimed_until = None
+        fields = ["attempts", "last_error", "check_claimed_until", "next_attempt_at"]
         if not held_for_check(post) or post.moderated:
             spam_check.next_attempt_at = None
-            spam_check.save()
+            spam_check.save(update_fields=fields)
             post.record(PostEvent.Kind.AKISMET_ERROR, detail=error)
             return "error recorded"
         if now - post.created_at >= GIVE_UP_AFTER:
             spam_check.next_attempt_at = None
-            spam_check.save()
-            post.held_reason = HeldReason.CHECK_ABANDONED
-            post.save(update_fields=["held_reason"])
-            post.record(
-                PostEvent.Kind.AKISMET_GAVE_UP,
-                detail=f"No verdict after {spam_check.attempts} attempts; last error: {error}",
+            spam_check.save(update_fields=fields)
+            post.note_check_failing(
+                HeldReason.CHECK_ABANDONED,
+                f"No verdict after {spam_check.attempts} attempts; last error: {error}",
             )
             notify_moderators(post, "Akismet could not check this post; it needs a moderator.")
             return "gave up"
         spam_check.next_attempt_at = now + backoff(spam_check.attempts)
-        spam_check.save()
-        if post.held_reason != HeldReason.CHECK_FAILED:
-            post.held_reason = HeldReason.CHECK_FAILED
-            post.save(update_fields=["held_reason"])
-        post.record(
-            PostEvent.Kind.AKISMET_ERROR,
-            detail=f"{error} Next attempt at {spam_check.next_attempt_at:%Y-%m-%d %H:%M} UTC.",
+        spam_check.save(update_fields=fields)
+        post.note_check_failing(
+            HeldReason.CHECK_FAILED,
+            f"{error} Next attempt at {spam_check.next_attempt_at:%Y-%m-%d %H:%M} UTC.",
         )
         enqueue(check_post, post_id, "cron_retry", run_after=spam_check.next_attempt_at)
         return "will retry"
@@ -176,9 +180,16 @@ def report_to_akismet(post: Post, *, as_spam: bool) -> None:
 
 @task
 def submit_report(post_id: int) -> str:
-    spam_check = SpamCheck.objects.select_related("post").filter(post_id=post_id).first()
-    if spam_check is None or not spam_check.submission:
+    now = timezone.now()
+    claimed = (
+        SpamCheck.objects.filter(post_id=post_id)
+        .exclude(submission="")
+        .filter(unclaimed("submission_claimed_until", now))
+        .update(submission_claimed_until=now + claim_lease())
+    )
+    if not claimed:
         return "nothing to send"
+    spam_check = SpamCheck.objects.select_related("post").get(post_id=post_id)
     as_spam = spam_check.submission == "spam"
     try:
         spam.submit(spam_check.payload, as_spam=as_spam)
@@ -186,7 +197,7 @@ def submit_report(post_id: int) -> str:
         attempts = spam_check.submission_attempts + 1
         next_at = timezone.now() + backoff(attempts)
         SpamCheck.objects.filter(pk=spam_check.pk).update(
-            submission_attempts=attempts, submission_next_at=next_at
+            submission_attempts=attempts, submission_next_at=next_at, submission_claimed_until=None
         )
         spam_check.post.record(
             PostEvent.Kind.SUBMIT_ERROR,
@@ -194,9 +205,11 @@ def submit_report(post_id: int) -> str:
         )
         enqueue(submit_report, post_id, run_after=next_at)
         return "will retry"
+    # A moderator who changed their mind meanwhile queued the other report: keep it.
     SpamCheck.objects.filter(pk=spam_check.pk, submission=spam_check.submission).update(
         submission="", submission_next_at=None
     )
+    SpamCheck.objects.filter(pk=spam_check.pk).update(submission_claimed_until=None)
     spam_check.post.record(
         PostEvent.Kind.SUBMITTED_SPAM if as_spam else PostEvent.Kind.SUBMITTED_HAM
     )
@@ -208,44 +221,76 @@ def submit_report(post_id: int) -> str:
 
 @task
 def run_maintenance() -> dict:
-    """Take up due retries, delete old spam and erase expired personal data."""
+    """
+    Take up due retries, delete old spam and erase expired personal data.
+
+    Any number of sweeps may run at once, on any number of servers: each
+    piece of work is claimed in the database before it is done, so each is
+    done once, and the counts say what this sweep itself did.
+    """
     now = timezone.now()
     rules = ModerationSettings.load()
-    due_checks = list(
-        SpamCheck.objects.filter(
-            next_attempt_at__lte=now,
-            post__status=Post.Status.PENDING,
-            post__moderated_at=None,
-        ).values_list("post_id", flat=True)[:SWEEP_BATCH]
+    due_checks = SpamCheck.objects.filter(
+        unclaimed("check_claimed_until", now),
+        next_attempt_at__lte=now,
+        post__status=Post.Status.PENDING,
+        post__moderated_at=None,
+    ).values_list("post_id", flat=True)[:SWEEP_BATCH]
+    checks = sum(
+        check_post.call(post_id, "cron_retry") not in NOTHING_DONE for post_id in list(due_checks)
     )
-    for post_id in due_checks:
-        check_post.call(post_id, "cron_retry")
-    due_reports = list(
+    due_reports = (
         SpamCheck.objects.exclude(submission="")
-        .filter(submission_next_at__lte=now)
+        .filter(unclaimed("submission_claimed_until", now), submission_next_at__lte=now)
         .values_list("post_id", flat=True)[:SWEEP_BATCH]
     )
-    for post_id in due_reports:
-        submit_report.call(post_id)
-    due_emails = list(
-        OutboundEmail.objects.filter(sent_at=None, next_attempt_at__lte=now).values_list(
-            "pk", flat=True
-        )[:SWEEP_BATCH]
-    )
-    for email_id in due_emails:
-        send_email.call(email_id)
+    reports = sum(submit_report.call(post_id) not in NOTHING_DONE for post_id in list(due_reports))
+    due_emails = OutboundEmail.objects.filter(
+        unclaimed("claimed_until", now), sent_at=None, withheld_at=None, next_attempt_at__lte=now
+    ).values_list("pk", flat=True)[:SWEEP_BATCH]
+    emails = sum(send_email.call(email_id) not in NOTHING_DONE for email_id in list(due_emails))
 
     deleted = delete_old_spam(now - timedelta(days=rules.spam_retention_days))
     digests = send_digests()
     erased = erase_private_data(now - timedelta(days=rules.privacy_retention_days))
+    abandoned = fail_abandoned_task_rows(now - ABANDONED_TASK_AFTER)
     return {
-        "checks": len(due_checks),
-        "reports": len(due_reports),
-        "emails": len(due_emails),
+        "checks": checks,
+        "reports": reports,
+        "emails": emails,
         "spam_deleted": deleted,
         "digests": digests,
         "erased": erased,
+        "abandoned_tasks": abandoned,
     }
+
+
+# What a task answers when another worker had the work, or there was none.
+NOTHING_DONE = {"not due", "gone", "already checked", "nothing to send", "already sent"}
+
+# A task row still "running" after this long lost its worker (every task here
+# finishes in seconds; a worker restarted with its --worker-id requeues its
+# own rows at once, see the db_worker command).
+ABANDONED_TASK_AFTER = timedelta(minutes=30)
+
+
+def fail_abandoned_task_rows(cutoff) -> int:
+    """
+    Close the rows of tasks whose worker died mid-run, so that the task list
+    does not show them running for good. Their work itself is not lost: it
+    is claimed in our own tables, and the sweep takes it up once the claim
+    lapses.
+    """
+    return (
+        DBTaskResult.objects.running()
+        .filter(started_at__lt=cutoff)
+        .update(
+            status=TaskResultStatus.FAILED,
+            finished_at=timezone.now(),
+            exception_class_path="annotate.tasks.WorkerLost",
+            traceback="The worker stopped while running this task; the sweep took up its work.",
+        )
+    )
 
 
 def delete_old_spam(cutoff) -> int:
@@ -283,11 +328,18 @@ def erase_private_data(cutoff) -> int:
     erased = 0
     expired = SpamCheck.objects.filter(erased_at=None, final_at__lt=cutoff).select_related("post")
     for spam_check in expired[:SWEEP_BATCH]:
-        for field in SpamCheck.PRIVATE_FIELDS:
-            spam_check.payload[field] = ""
-        spam_check.erased_at = timezone.now()
-        spam_check.save(update_fields=["payload", "erased_at"])
-        spam_check.post.record(PostEvent.Kind.ERASED, detail="IP address, user agent, referrer.")
+        with transaction.atomic():
+            # Claimed by setting erased_at: a sweep running beside this one skips the row.
+            if not SpamCheck.objects.filter(pk=spam_check.pk, erased_at=None).update(
+                erased_at=timezone.now()
+            ):
+                continue
+            for field in SpamCheck.PRIVATE_FIELDS:
+                spam_check.payload[field] = ""
+            spam_check.save(update_fields=["payload"])
+            spam_check.post.record(
+                PostEvent.Kind.ERASED, detail="IP address, user agent, referrer."
+            )
         erased += 1
     return erased
 

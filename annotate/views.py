@@ -259,6 +259,10 @@ def edit_post(request: HttpRequest, pk: int) -> HttpResponse:
     post, space = get_post_for_author(request, pk)
     if post.status == Post.Status.REMOVED:
         raise PermissionDenied("A moderator removed this post; it can no longer be edited.")
+    if message := closed_message(post.document):
+        if wants_fragment(request):
+            return plain_refusal(message, status=403)
+        raise PermissionDenied(message)
     # Bound on every POST, even an empty one, so that it is validated.
     form = EditForm(request.POST if request.method == "POST" else None, initial={"body": post.body})
     if request.method == "POST":

@@ -124,7 +124,17 @@ ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+# Where the site is served, for links in email: SITE_URL on a server (e.g.
+# https://annotate.school.edu); on a laptop, 127.0.0.1 and the PORT that
+# `make run` serves (annotate/site.py).
+SITE_URL = os.environ.get("SITE_URL", "").strip().rstrip("/")
+if SITE_URL and not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(
+        f"SITE_URL={SITE_URL!r} must be a full address, e.g. https://annotate.school.edu"
+    )
+PORT = env_int("PORT", 8000, minimum=1)
+if not SITE_URL and DEBUG:
+    SITE_URL = f"http://127.0.0.1:{PORT}"
 
 INSTALLED_APPS = [
     "annotate",
@@ -147,6 +157,7 @@ SITE_ID = 1
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "annotate.errors.DatabaseAwayMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -291,7 +302,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Spam filtering with Akismet. Without a key, filtering is off (a system check
 # and the admin say so) and posts follow the moderation rules alone.
 AKISMET_API_KEY = os.environ.get("AKISMET_API_KEY", "")
-AKISMET_SITE_URL = os.environ.get("AKISMET_SITE_URL", SITE_URL)
+AKISMET_SITE_URL = os.environ.get("AKISMET_SITE_URL", "").strip().rstrip("/")
 AKISMET_API_URL = os.environ.get("AKISMET_API_URL", "https://rest.akismet.com")
 AKISMET_TIMEOUT = env_float("AKISMET_TIMEOUT", 3.0, minimum=0.1)
 AKISMET_IS_TEST = env_bool("AKISMET_IS_TEST", DEBUG)

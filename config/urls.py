@@ -6,3 +6,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("annotate.urls")),
 ]
+
+handler500 = "annotate.errors.server_error"

@@ -43,6 +43,8 @@ class AkismetServer:
 
     def __init__(self, *, slow_seconds: float = 1.0) -> None:
         self.slow_seconds = slow_seconds
+        self.delay_seconds = 0.0
+        """How long every answer takes (a real service's latency); "slow" mode times out."""
         self.requests: list[Recorded] = []
         self._mode = "ham"
         self._lock = threading.Lock()  # guards `requests`
@@ -145,6 +147,8 @@ class AkismetHandler(BaseHTTPRequestHandler):
         endpoint = path.rsplit("/", 1)[-1]
         self.akismet._record(Recorded(method, endpoint, fields))
         mode = self.akismet.mode
+        if self.akismet.delay_seconds:
+            self.akismet._stopping.wait(self.akismet.delay_seconds)
         known = {
             "/1.1/comment-check",
             "/1.1/submit-spam",

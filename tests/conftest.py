@@ -36,6 +36,23 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+@pytest.fixture
+def run_background_work(client, django_capture_on_commit_callbacks):
+    """
+    The test client's requests run their background work (email, spam
+    checks) when their transaction commits, as a laptop install does. The
+    test's own transaction would otherwise keep it from ever running.
+    """
+    send = client.request
+
+    def request(**kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return send(**kwargs)
+
+    client.request = request
+    return client
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -12,6 +12,10 @@ from django.core import mail
 from django.core.cache import cache
 
 from annotate.models import Post, User
+from annotate.site import site_url
+
+# Account email goes out from the outbox once each request commits.
+pytestmark = pytest.mark.usefixtures("run_background_work")
 
 PASSWORD = "a long unusual passphrase 73"
 NEW_PASSWORD = "another quite different phrase 19"
@@ -60,7 +64,7 @@ def sign_in(client, email: str = "dana@example.com", password: str = PASSWORD):
 
 
 def link_in(message, path_prefix: str) -> str:
-    match = re.search(rf"https?://testserver({re.escape(path_prefix)}\S+)", message.body)
+    match = re.search(rf"{re.escape(site_url())}({re.escape(path_prefix)}\S+)", message.body)
     assert match, f"no {path_prefix} link in:\n{message.body}"
     return match.group(1)
 

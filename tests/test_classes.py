@@ -709,7 +709,10 @@ def test_preferences_refuse_a_display_name_with_an_email_address(client, student
 
 
 def test_the_unsubscribe_link_turns_reply_emails_off_without_signing_in(client, author):
-    response = client.get(f"/unsubscribe/{unsubscribe_token(author)}/")
+    url = f"/unsubscribe/{unsubscribe_token(author)}/"
+    assert words(soup(client.get(url)).h1) == "Stop reply emails?"
+
+    response = client.post(url)
 
     assert response.status_code == 200
     assert words(soup(response).h1) == "You are unsubscribed"

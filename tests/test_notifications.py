@@ -55,6 +55,11 @@ def test_a_reply_emails_the_author_with_a_link_and_a_one_click_unsubscribe(
 
     client.logout()
     response = client.get(unsubscribe)
+    assert "Stop reply emails?" in response.content.decode()
+    author.refresh_from_db()
+    assert author.email_on_reply is True  # opening the link changes nothing
+
+    response = client.post(unsubscribe)
     assert "You are unsubscribed" in response.content.decode()
     author.refresh_from_db()
     assert author.email_on_reply is False

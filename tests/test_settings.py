@@ -4,7 +4,9 @@ message naming the variable, and a production environment starts cleanly.
 """
 
 import os
+import re
 import secrets
+import shlex
 import subprocess
 import sys
 
@@ -181,7 +183,7 @@ PRODUCTION_ENV = {
     "DJANGO_DEBUG": "0",
     "DJANGO_ALLOWED_HOSTS": "annotate.example.org",
     "AKISMET_API_KEY": "a-production-key",
-    "AKISMET_SITE_URL": "https://annotate.example.org",
+    "SITE_URL": "https://annotate.example.org",
 }
 
 
@@ -196,7 +198,6 @@ def run_django(*args: str, **env: str) -> subprocess.CompletedProcess:
         "PYTHONIOENCODING": "utf-8",
         **env,
     }
-    assert "DATABASE_URL" not in minimal_env
     return subprocess.run(
         [sys.executable, *args],
         cwd=BASE_DIR,
@@ -271,3 +272,67 @@ def test_without_an_akismet_key_the_checks_warn_that_spam_filtering_is_off():
         "manage.py", "check", "--deploy", DJANGO_SECRET_KEY=secrets.token_urlsafe(50), **env
     )
     assert "Spam filtering is off: AKISMET_API_KEY is not set." in result.stderr + result.stdout
+
+
+def test_without_site_url_the_deployment_checks_warn_that_email_links_may_be_wrong():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "SITE_URL"}
+    result = run_django(
+        "manage.py", "check", "--deploy", DJANGO_SECRET_KEY=secrets.token_urlsafe(50), **env
+    )
+    output = result.stderr + result.stdout
+    assert "annotate.W002" in output
+    assert "SITE_URL is not set: links in emails fall back to https://annotate.example.org" in (
+        output
+    )
+
+
+def test_a_site_url_without_a_scheme_is_refused_with_a_clear_message():
+    result = setup_django(SITE_URL="annotate.example.org")
+    assert result.returncode != 0
+    assert "SITE_URL='annotate.example.org' must be a full address" in result.stderr
+
+
+def test_on_a_laptop_links_point_at_the_port_that_make_run_serves():
+    printed = run_django(
+        "-c",
+        "import django; django.setup(); from annotate.site import absolute; print(absolute('/x/'))",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        PORT="8101",
+    )
+    assert printed.stdout.strip() == "http://127.0.0.1:8101/x/", printed.stderr
+    with_site_url = run_django(
+        "-c",
+        "import django; django.setup(); from annotate.site import absolute; print(absolute('/x/'))",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        PORT="8101",
+        SITE_URL="https://annotate.example.org/",
+    )
+    assert with_site_url.stdout.strip() == "https://annotate.example.org/x/"
+
+
+def test_the_readmes_command_creates_a_moderator_without_questions(tmp_path):
+    """The README's `createsuperuser --noinput` line, run as written, makes a named superuser."""
+    readme = (BASE_DIR / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```sh\n(DJANGO_SUPERUSER_[^`]*?--noinput)\n```", readme)
+    assert block, "the README shows no createsuperuser --noinput command"
+    words = shlex.split(block.group(1).replace("\\\n", " "))
+    env = dict(word.split("=", 1) for word in words if re.match(r"DJANGO_SUPERUSER_\w+=", word))
+    assert set(env) == {
+        "DJANGO_SUPERUSER_EMAIL",
+        "DJANGO_SUPERUSER_DISPLAY_NAME",
+        "DJANGO_SUPERUSER_PASSWORD",
+    }
+    assert words[-3:] == ["manage.py", "createsuperuser", "--noinput"]
+    database = f"sqlite:///{tmp_path / 'readme.sqlite3'}"
+    assert run_django("manage.py", "migrate", "-v0", DATABASE_URL=database).returncode == 0
+    result = run_django("manage.py", "createsuperuser", "--noinput", DATABASE_URL=database, **env)
+    assert result.returncode == 0, result.stderr
+    shown = run_django(
+        "manage.py",
+        "shell",
+        "-c",
+        "from annotate.models import User; u = User.objects.get(); "
+        "print(u.email, u.display_name, u.is_superuser, u.check_password('a long passphrase'))",
+        DATABASE_URL=database,
+    )
+    assert "you@school.edu Your Name True True" in shown.stdout.splitlines(), shown.stderr

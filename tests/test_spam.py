@@ -16,9 +16,22 @@ from django.utils import timezone
 
 from annotate import spam
 from annotate.anchoring import anchor_at
-from annotate.models import Document, ModerationSettings, Post, PostEvent, SpamCheck, Verdict
+from annotate.models import (
+    Classroom,
+    Document,
+    Membership,
+    ModerationSettings,
+    Post,
+    PostEvent,
+    Reading,
+    SpamCheck,
+    Verdict,
+)
+from annotate.posting import moderate
+from annotate.site import site_url
 from annotate.tasks import run_maintenance
 from tests.akismet_server import akismet_server_fixture  # noqa: F401
+from tests.conftest import make_user
 
 FRAGMENT = {"X-Annotate-Fragment": "1"}
 
@@ -211,7 +224,8 @@ def test_comment_check_sends_everything_akismet_asks_for(
         "user_ip": "192.0.2.7",
         "user_agent": "Mozilla/5.0 (Test)",
         "referrer": "http://testserver/texts/",
-        "permalink": f"http://testserver/texts/frozen/?post={post.pk}#post-{post.pk}",
+        "permalink": f"{site_url()}/texts/frozen/?post={post.pk}#post-{post.pk}",
+        "user_role": "subscriber",
         "comment_type": "comment",
         "comment_author": "Ada Author",
         "comment_author_email": "ada@example.com",
@@ -306,7 +320,7 @@ def test_is_test_is_sent_only_outside_production(
     assert "is_test" not in sent["In production."]
 
 
-def test_staff_are_sent_as_administrators_and_never_held_by_rules(
+def test_moderators_are_sent_as_editors_and_never_held_by_rules(
     client, author, moderator, document, akismet_server, post_now
 ):
     rules = ModerationSettings.load()
@@ -322,13 +336,41 @@ def test_staff_are_sent_as_administrators_and_never_held_by_rules(
     post_now(post_comment, document, "A reader's first post.")
 
     sent = {fields["comment_content"]: fields for fields in akismet_server.comment_checks()}
-    assert sent["Watch https://a.example and https://b.example closely."]["user_role"] == (
-        "administrator"
-    )
-    assert "user_role" not in sent["A reader's first post."]
+    assert sent["Watch https://a.example and https://b.example closely."]["user_role"] == "editor"
+    assert sent["A reader's first post."]["user_role"] == "subscriber"
     staff_post = Post.objects.get(author=moderator)
     assert (staff_post.status, staff_post.held_reason) == ("published", "")
     assert Post.objects.get(author=author).status == "pending"
+
+
+def test_every_check_and_report_tells_akismet_the_authors_role_as_wordpress_does(
+    client, author, stranger, document, akismet_server, post_now, django_capture_on_commit_callbacks
+):
+    """administrator for superusers, editor for instructors of the class, subscriber otherwise."""
+    admin = make_user("Ann Admin", "ann@example.com", is_staff=True, is_superuser=True)
+    teacher = make_user("Tess Teacher", "tess@example.com")
+    classroom = Classroom.objects.create(name="History 101", slug="history-101")
+    Reading.objects.create(classroom=classroom, document=document)
+    Membership.objects.create(classroom=classroom, user=teacher, role=Membership.Role.INSTRUCTOR)
+    Membership.objects.create(classroom=classroom, user=stranger)
+    class_url = reverse("class_create_post", args=[classroom.slug, document.slug])
+    for person, body in [(admin, "By the admin."), (teacher, "By the teacher."),
+                         (stranger, "By a student.")]:  # fmt: skip
+        client.force_login(person)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(class_url, {"body": body}).status_code == 302
+
+    sent = {fields["comment_content"]: fields for fields in akismet_server.comment_checks()}
+    assert sent["By the admin."]["user_role"] == "administrator"
+    assert sent["By the teacher."]["user_role"] == "editor"
+    assert sent["By a student."]["user_role"] == "subscriber"
+
+    # A report sends the same snapshot, role included.
+    student_post = Post.objects.get(body="By a student.")
+    with django_capture_on_commit_callbacks(execute=True):
+        moderate(student_post, "spam", by=admin)
+    [report] = akismet_server.received("submit-spam")
+    assert report.fields["user_role"] == "subscriber"
 
 
 def test_a_retry_after_a_failure_says_cron_retry(

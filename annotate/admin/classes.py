@@ -1,19 +1,24 @@
 """Classes in the admin: members, readings, the join link, and a dashboard per class."""
 
 from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.db.models import Count, Q
+from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from ..adminsite import DirectViewOnSite
+from ..adminsite import DirectViewOnSite, absolute_url
 from ..models import Classroom, Document, Membership, Post, Reading
-from ..scoping import documents_in_reach, taught_classrooms
+from ..scoping import documents_in_reach, posts_in_reach, sees_personal_details, taught_classrooms
+from .moderation import FLAGGED, HELD, NOT_DELETED
 
 
 class MembersOnlyFromJoinLinks:
@@ -28,16 +33,45 @@ class MembersOnlyFromJoinLinks:
     def get_autocomplete_fields(self, request):
         return ["user"] if request.user.is_superuser else []
 
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        # Members by the name they show: the users' admin, with everyone's
+        # address, is for superusers only.
+        return ["member" if name == "user" else name for name in fields]
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        return fields if request.user.is_superuser else [*fields, "user"]
+        return fields if request.user.is_superuser else [*fields, "member"]
+
+    @admin.display(description="member", ordering="user__display_name")
+    def member(self, membership: Membership) -> str:
+        return membership.user.display_name
+
+
+class MemberRowsFormSet(BaseInlineFormSet):
+    """
+    Each row's controls named after its member: in a table, the column heading
+    alone does not tell a screen reader whose role or removal a control is.
+    """
+
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        member = form.instance.user.display_name if form.instance.user_id else "new member"
+        for field in form.fields.values():
+            field.widget.attrs.setdefault("aria-label", f"{field.label}: {member}")
 
 
 class MembershipInline(MembersOnlyFromJoinLinks, admin.TabularInline):
     model = Membership
+    formset = MemberRowsFormSet
     extra = 0
     fields = ["user", "role", "joined_at"]
     readonly_fields = ["joined_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
 
 
 class ReadingForm(forms.ModelForm):
@@ -47,7 +81,7 @@ class ReadingForm(forms.ModelForm):
         widgets = {"instructions": forms.Textarea(attrs={"rows": 2, "cols": 40})}
 
 
-class ReadingInline(admin.StackedInline):
+class ReadingInline(DirectViewOnSite, admin.StackedInline):
     model = Reading
     form = ReadingForm
     extra = 0
@@ -108,11 +142,20 @@ class ClassroomAdmin(DirectViewOnSite, admin.ModelAdmin):
         url = reverse("admin:annotate_classroom_dashboard", args=[classroom.pk])
         return format_html('<a href="{}">Activity and queue</a>', url)
 
+    def get_object(self, request, object_id, from_field=None):
+        classroom = super().get_object(request, object_id, from_field)
+        if classroom is not None:
+            # Instructors paste the join link into email and course pages: the full address.
+            classroom.absolute_join_url = absolute_url(request, classroom.get_join_url())
+        return classroom
+
     @admin.display(description="join link")
     def join_link(self, classroom: Classroom) -> str:
         if not classroom.pk:
             return "Save the class to get its join link."
-        return classroom.get_join_url()
+        return render_to_string(
+            "admin/annotate/classroom/join_link.html", {"join_url": classroom.absolute_join_url}
+        )
 
     @admin.action(permissions=["change"], description="Make new join links (old ones stop working)")
     def regenerate_join_links(self, request, queryset) -> None:
@@ -132,9 +175,17 @@ class ClassroomAdmin(DirectViewOnSite, admin.ModelAdmin):
         classroom = self.get_object(request, unquote(object_id))
         if classroom is None or not self.has_view_permission(request, classroom):
             raise Http404("No such class among yours.")
-        posts = Post.objects.filter(classroom=classroom, deleted_at=None)
-        by_status = Counter(posts.values_list("document_id", "status"))
-        flagged = Counter(posts.filter(flag_count__gt=0).values_list("document_id", flat=True))
+        # The posts the list of posts shows this viewer for the class, less
+        # those their authors deleted: every count below is a filter of these.
+        posts = Post.objects.filter(posts_in_reach(request.user), NOT_DELETED, classroom=classroom)
+        tallies = {
+            row["document_id"]: row
+            for row in posts.order_by()
+            .values("document_id")
+            .annotate(
+                **{name: Count("pk", filter=count.condition) for name, count in COUNTS.items()}
+            )
+        }
         student_ids = classroom.memberships.filter(role=Membership.Role.STUDENT).values("user_id")
         # order_by(): the default ordering would make DISTINCT count one row per post.
         writers = Counter(
@@ -144,47 +195,90 @@ class ClassroomAdmin(DirectViewOnSite, admin.ModelAdmin):
             .values_list("document_id", "author_id")
             .distinct()
         )
-        students = classroom.memberships.filter(role=Membership.Role.STUDENT).count()
         readings = [
             {
                 "reading": reading,
-                "published": by_status[(reading.document_id, Post.Status.PUBLISHED)],
-                "held": by_status[(reading.document_id, Post.Status.PENDING)]
-                + by_status[(reading.document_id, Post.Status.SPAM)],
-                "flagged": flagged[reading.document_id],
+                "counts": [
+                    {
+                        "label": count.label,
+                        "count": tallies.get(reading.document_id, {}).get(name, 0),
+                        "url": class_posts_url(
+                            classroom, document__id__exact=reading.document_id, **count.query
+                        ),
+                    }
+                    for name, count in COUNTS.items()
+                ],
                 "writers": writers[reading.document_id],
             }
             for reading in classroom.readings.select_related("document")
         ]
         queue = list(
-            posts.filter(Q(status__in=Post.HELD_STATUSES) | Q(flag_count__gt=0))
+            posts.filter(HELD | FLAGGED)
             .select_related("author", "document")
             .order_by("-created_at")[:100]
         )
-        changelist = reverse("admin:annotate_post_changelist")
+        members = reverse("admin:annotate_membership_changelist")
+        students_query = {"classroom__id__exact": classroom.pk, "role__exact": "student"}
         context = {
             **self.admin_site.each_context(request),
             "title": f"{classroom}: activity and moderation",
             "opts": self.model._meta,
             "classroom": classroom,
             "readings": readings,
-            "students": students,
+            "count_labels": [count.label for count in COUNTS.values()],
+            "students": student_ids.count(),
+            "students_url": f"{members}?{urlencode(students_query)}",
             "queue": queue,
-            "class_posts_url": f"{changelist}?classroom__id__exact={classroom.pk}",
+            "class_posts_url": class_posts_url(classroom),
+            "join_url": classroom.absolute_join_url,
             "exports": export_links(classroom),
         }
         return TemplateResponse(request, "admin/annotate/classroom/dashboard.html", context)
 
 
+@dataclass(frozen=True)
+class ReadingCount:
+    """A count per reading on a class's dashboard, and the filters of the list it links to."""
+
+    label: str
+    condition: Q  # on the class's posts that are not deleted
+    query: dict[str, str]  # the list of posts' filters that pick out exactly those
+
+
+COUNTS = {
+    "published": ReadingCount(
+        "Published", Q(status=Post.Status.PUBLISHED), {"status__exact": "published"}
+    ),
+    "held": ReadingCount("Held", HELD, {"held": "yes"}),
+    "flagged": ReadingCount("Flagged", FLAGGED, {"flagged": "yes"}),
+}
+
+
+def class_posts_url(classroom: Classroom, **query) -> str:
+    """The list of a class's posts, less deleted ones when filtered further."""
+    changelist = reverse("admin:annotate_post_changelist")
+    params = {"classroom__id__exact": classroom.pk}
+    if query:
+        params |= {**query, "deleted": "no"}
+    return f"{changelist}?{urlencode(params)}"
+
+
 @admin.register(Membership)
 class MembershipAdmin(MembersOnlyFromJoinLinks, admin.ModelAdmin):
-    list_display = ["user", "classroom", "role", "joined_at"]
+    list_display = ["member", "classroom", "role", "joined_at"]
     list_filter = ["role", ("classroom", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["user", "classroom"]
-    search_fields = ["user__display_name", "user__email", "classroom__name"]
+    search_fields = ["user__display_name", "classroom__name"]
+    fields = ["classroom", "user", "role", "joined_at"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(classroom__in=taught_classrooms(request.user))
+
+    def get_search_fields(self, request):
+        # Searching by address would tell who has which one.
+        if sees_personal_details(request.user):
+            return [*self.search_fields, "user__email"]
+        return self.search_fields
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "classroom":

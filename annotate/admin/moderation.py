@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Count, OuterRef, Q, Subquery, Value
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -22,7 +22,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from .. import posting, spam, tasks
-from ..adminsite import DirectViewOnSite
+from ..adminsite import ViewOnSiteForViewer
 from ..models import (
     Document,
     Flag,
@@ -36,7 +36,15 @@ from ..models import (
     User,
 )
 from ..revisions import revise_document
-from ..scoping import documents_in_reach, is_site_moderator, posts_in_reach
+from ..scoping import (
+    document_url_for,
+    documents_in_reach,
+    is_site_moderator,
+    post_url_for,
+    posts_in_reach,
+    readings_in_reach,
+    sees_personal_details,
+)
 
 
 @admin.register(User)
@@ -87,7 +95,7 @@ class DocumentForm(forms.ModelForm):
 class RevisionInline(admin.TabularInline):
     model = Revision
     fields = [
-        "number", "created_at", "created_by", "note", "characters", "annotations_moved",
+        "number", "created_at", "author_name", "note", "characters", "annotations_moved",
         "changes",
     ]  # fmt: skip
     readonly_fields = fields
@@ -98,6 +106,11 @@ class RevisionInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+    # By name: a link to the users' admin would refuse everyone but superusers.
+    @admin.display(description="created by")
+    def author_name(self, revision: Revision) -> str:
+        return revision.created_by.display_name if revision.created_by else "—"
 
     @admin.display(description="characters")
     def characters(self, revision: Revision) -> int:
@@ -118,25 +131,47 @@ class RevisionInline(admin.TabularInline):
             )
         return "—"
 
+    def get_queryset(self, request):
+        # The class whose pages show a class-only text to this viewer: its
+        # revisions are read and compared there, not at the public address.
+        reading = readings_in_reach(request.user).filter(document=OuterRef("document"))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("created_by")
+            .annotate(reader_class_slug=Subquery(reading.values("classroom__slug")[:1]))
+        )
+
+    def _class_slug(self, revision: Revision) -> str | None:
+        """
+        The class to read a class-only text in. None for a public text, and for
+        a class-only text no class reads, which only superusers reach (and read
+        at its own address).
+        """
+        return None if revision.document.is_public else revision.reader_class_slug
+
+    def view_on_site(self, revision: Revision) -> str:
+        document, class_slug = revision.document, self._class_slug(revision)
+        if class_slug:
+            page = reverse("class_document", args=[class_slug, document.slug])
+        else:
+            page = document.get_absolute_url()
+        return f"{page}?revision={revision.number}"
+
     @admin.display(description="what changed")
     def changes(self, revision: Revision) -> str:
         if revision.number == 1:
             return "first version"
-        document = revision.document
-        reading = (
-            None if document.is_public else document.readings.select_related("classroom").first()
-        )
-        if reading:
-            url = reverse(
-                "class_revision_diff", args=[reading.classroom.slug, document.slug, revision.number]
-            )
+        document, class_slug = revision.document, self._class_slug(revision)
+        if class_slug:
+            url = reverse("class_revision_diff", args=[class_slug, document.slug, revision.number])
         else:
             url = reverse("revision_diff", args=[document.slug, revision.number])
         return format_html('<a href="{}">Compare with revision {}</a>', url, revision.number - 1)
 
 
 @admin.register(Document)
-class DocumentAdmin(DirectViewOnSite, admin.ModelAdmin):
+class DocumentAdmin(ViewOnSiteForViewer, admin.ModelAdmin):
     form = DocumentForm
     list_display = ["title", "slug", "is_public", "revision_number", "updated_at"]
     list_filter = ["is_public", "premoderated"]
@@ -150,6 +185,9 @@ class DocumentAdmin(DirectViewOnSite, admin.ModelAdmin):
         if request.user.is_superuser:
             return queryset
         return queryset.filter(pk__in=Document.objects.filter(documents_in_reach(request.user)))
+
+    def site_url_for(self, request, document: Document) -> str | None:
+        return document_url_for(request.user, document)
 
     @admin.display(description="revision", ordering="current_revision__number")
     def revision_number(self, document: Document) -> int | None:
@@ -181,6 +219,8 @@ class DocumentAdmin(DirectViewOnSite, admin.ModelAdmin):
 # group can do all of it without superuser rights.
 
 FLAGGED = Q(flag_count__gt=0)
+HELD = Q(status__in=Post.HELD_STATUSES)
+NOT_DELETED = Q(deleted_at=None)
 CHECK_ERRORS = Q(spam_check__last_error__gt="") | Q(
     held_reason__in=[HeldReason.CHECK_FAILED, HeldReason.CHECK_ABANDONED]
 )
@@ -300,6 +340,36 @@ class CheckErrorFilter(admin.SimpleListFilter):
         return queryset
 
 
+class HeldFilter(admin.SimpleListFilter):
+    """What waits for a moderator, whatever held it: the class dashboard's "held" counts."""
+
+    title = "held for a moderator"
+    parameter_name = "held"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Held (pending or spam)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(HELD)
+        return queryset
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = "deleted by its author"
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not deleted"), ("yes", "Deleted")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(NOT_DELETED)
+        if self.value() == "yes":
+            return queryset.exclude(NOT_DELETED)
+        return queryset
+
+
 class ReadOnlyInline:
     """Part of a post's story: shown on its page, never edited there."""
 
@@ -345,6 +415,11 @@ class FlagInline(ReadOnlyInline, admin.TabularInline):
         return super().get_queryset(request).select_related("reporter")
 
 
+# Who wrote a post, as Akismet was told: for spam work, not for teaching (see scoping).
+PERSONAL_PAYLOAD_FIELDS = (*SpamCheck.PRIVATE_FIELDS, "comment_author_email")
+HIDDEN_FROM_INSTRUCTORS = "(not shown to instructors)"
+
+
 class SpamCheckInline(ReadOnlyInline, admin.StackedInline):
     model = SpamCheck
     verbose_name = "spam check"
@@ -355,14 +430,24 @@ class SpamCheckInline(ReadOnlyInline, admin.StackedInline):
     ]  # fmt: skip
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        # Whether this viewer may read the personal fields travels with the row.
+        shown = Value(sees_personal_details(request.user), output_field=BooleanField())
+        return super().get_queryset(request).annotate(shows_personal_details=shown)
+
     @admin.display(description="payload (what Akismet sees)")
     def payload_as_sent(self, spam_check: SpamCheck) -> str:
-        payload = json.dumps(spam_check.payload, indent=2, sort_keys=True, ensure_ascii=False)
-        return format_html('<pre class="payload">{}</pre>', payload)
+        payload = dict(spam_check.payload)
+        if not getattr(spam_check, "shows_personal_details", False):
+            for name in PERSONAL_PAYLOAD_FIELDS:
+                if payload.get(name):
+                    payload[name] = HIDDEN_FROM_INSTRUCTORS
+        text = json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False)
+        return format_html('<pre class="payload">{}</pre>', text)
 
 
 @admin.register(Post)
-class PostAdmin(DirectViewOnSite, admin.ModelAdmin):
+class PostAdmin(ViewOnSiteForViewer, admin.ModelAdmin):
     list_display = [
         "post", "status", "held_reason", "verdict", "flags", "excerpt", "quote",
         "document", "classroom", "author_name", "posted",
@@ -371,20 +456,22 @@ class PostAdmin(DirectViewOnSite, admin.ModelAdmin):
         "status",
         "spam_verdict",
         FlaggedFilter,
+        HeldFilter,
         CheckErrorFilter,
+        DeletedFilter,
         # Only the classes and texts present in the moderator's own posts.
         ("classroom", admin.RelatedOnlyFieldListFilter),
         ("document", admin.RelatedOnlyFieldListFilter),
     ]
     list_select_related = ["author", "document", "classroom"]
-    search_fields = ["body", "exact", "author__display_name", "author__email"]
+    search_fields = ["body", "exact", "author__display_name"]
     ordering = ["-created_at", "-id"]
     actions = ["approve", "mark_spam", "mark_not_spam", "remove", "recheck"]
     moderation_fields = [
         "status", "held_reason", "spam_verdict", "flag_count", "moderator_name", "moderated_at",
     ]  # fmt: skip
     post_fields = [
-        "kind", "document", "author_name", "parent", "quoted_passage", "body",
+        "kind", "text", "author_name", "parent", "quoted_passage", "body",
         "created_at", "edited_at", "deleted_at",
     ]  # fmt: skip
     anchor_fields = ["revision", "prefix", "suffix", "start", "end"]
@@ -425,6 +512,14 @@ class PostAdmin(DirectViewOnSite, admin.ModelAdmin):
     def quoted_passage(self, post: Post) -> str:
         return post.exact
 
+    @admin.display(description="document")
+    def text(self, post: Post) -> str:
+        """The text, linked to its admin page when the viewer reaches it (see get_object)."""
+        if not getattr(post, "text_in_reach", False):
+            return post.document.title
+        url = reverse("admin:annotate_document_change", args=[post.document_id])
+        return format_html('<a href="{}">{}</a>', url, post.document.title)
+
     # People by the name they show, not as links to the users' admin, which
     # moderators may not open.
     @admin.display(description="author", ordering="author__display_name")
@@ -437,6 +532,27 @@ class PostAdmin(DirectViewOnSite, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(posts_in_reach(request.user))
+
+    def get_search_fields(self, request):
+        # Searching by address would tell who has which one.
+        if sees_personal_details(request.user):
+            return [*self.search_fields, "author__email"]
+        return self.search_fields
+
+    def get_object(self, request, object_id, from_field=None):
+        post = super().get_object(request, object_id, from_field)
+        if post is not None:
+            # A public post on a text made class-only since, or a class post whose
+            # reading was removed: its text is no longer within this viewer's reach.
+            post.text_in_reach = (
+                Document.objects.filter(documents_in_reach(request.user))
+                .filter(pk=post.document_id)
+                .exists()
+            )
+        return post
+
+    def site_url_for(self, request, post: Post) -> str | None:
+        return post_url_for(request.user, post)
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -568,18 +684,28 @@ class ResolvedFilter(admin.SimpleListFilter):
 class FlagAdmin(admin.ModelAdmin):
     """Readers' reports. They are resolved by deciding on the post."""
 
-    list_display = ["post_link", "reporter", "reason", "note", "created_at", "resolved_at"]
+    list_display = ["post_link", "reporter_name", "reason", "note", "created_at", "resolved_at"]
     list_display_links = None
     list_filter = [ResolvedFilter, "reason"]
     list_select_related = ["post__author", "reporter"]
-    search_fields = ["note", "reporter__display_name", "reporter__email"]
+    search_fields = ["note", "reporter__display_name"]
     ordering = ["-created_at", "-id"]
-    fields = ["post", "reporter", "reason", "note", "created_at", "resolved_at"]
+    fields = ["post", "reporter_name", "reason", "note", "created_at", "resolved_at"]
     readonly_fields = fields
 
     def get_queryset(self, request):
         reach = posts_in_reach(request.user)
         return super().get_queryset(request).filter(post__in=Post.objects.filter(reach))
+
+    def get_search_fields(self, request):
+        if sees_personal_details(request.user):
+            return [*self.search_fields, "reporter__email"]
+        return self.search_fields
+
+    # By name: a link to the users' admin would refuse everyone but superusers.
+    @admin.display(description="reporter", ordering="reporter__display_name")
+    def reporter_name(self, flag: Flag) -> str:
+        return flag.reporter.display_name
 
     @admin.display(description="post", ordering="post")
     def post_link(self, flag: Flag) -> str:

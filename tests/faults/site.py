@@ -98,6 +98,11 @@ def prepare_template(cluster: Cluster) -> list[str]:
     return json.loads(output.strip().splitlines()[-1])
 
 
+# As the deploy guide says: each worker process has its own fixed id, so that
+# a worker started again takes back the tasks it was running when it died.
+WORKER_ID = "faults-worker-1"
+
+
 class Service:
     """A process of the site in a process group of its own, its output in a log file."""
 
@@ -254,7 +259,7 @@ class Site:
         self.worker = Service(
             "db_worker",
             [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
-             "--interval", "0.1"],
+             "--interval", "0.1", "--worker-id", WORKER_ID],
             self.environment,
             self.logs / "worker.log",
         )  # fmt: skip
@@ -344,7 +349,7 @@ class Site:
         and run the upkeep sweep as cron would: whatever lost its task is taken up.
         """
         self.query(
-            "UPDATE annotate_spamcheck SET next_attempt_at = now() - interval '1 second' "
-            "WHERE next_attempt_at IS NOT NULL RETURNING post_id"
+            "UPDATE annotate_spamcheck SET next_attempt_at = now() - interval '1 second', "
+            "check_claimed_until = NULL WHERE next_attempt_at IS NOT NULL RETURNING post_id"
         )
         return manage(self.environment, "sweep")
