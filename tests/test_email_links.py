@@ -52,6 +52,19 @@ def opens_for(client, url: str) -> int:
     return client.get(path, follow=True).status_code
 
 
+def sign_up(client):
+    """A newcomer signs up as Dana Reader, which sends them a confirmation email."""
+    return client.post(
+        "/accounts/signup/",
+        {
+            "display_name": "Dana Reader",
+            "email": "dana@example.com",
+            "password1": "a long unusual passphrase 73",
+            "password2": "a long unusual passphrase 73",
+        },
+    )
+
+
 def comment(client, url: str, body: str, parent: Post | None = None):
     data = {"body": body, "parent": parent.pk if parent else ""}
     response = client.post(f"{url}posts/", data)
@@ -100,15 +113,7 @@ def test_every_link_in_every_email_opens_a_working_page_for_its_recipient(
 
     # Account email: confirmation at sign-up, password reset, a new address.
     client.logout()
-    response = client.post(
-        "/accounts/signup/",
-        {
-            "display_name": "Dana Reader",
-            "email": "dana@example.com",
-            "password1": "a long unusual passphrase 73",
-            "password2": "a long unusual passphrase 73",
-        },
-    )
+    response = sign_up(client)
     assert response.status_code == 302
     client.logout()
     client.post("/accounts/password/reset/", {"email": author.email})
@@ -159,15 +164,7 @@ def client_for(address: str, recipients: dict):
 def test_account_email_names_the_site_and_never_example_com(client, db):
     assert Site.objects.get_current().name == "annotate"
     assert Site.objects.get_current().domain != "example.com"
-    client.post(
-        "/accounts/signup/",
-        {
-            "display_name": "Dana Reader",
-            "email": "dana@example.com",
-            "password1": "a long unusual passphrase 73",
-            "password2": "a long unusual passphrase 73",
-        },
-    )
+    sign_up(client)
     [message] = mail.outbox
     assert message.body.startswith("Hello from annotate!")
     assert "example.com!" not in message.body
@@ -207,15 +204,7 @@ def test_with_the_mail_server_down_sign_up_and_reset_answer_normally_and_mail_go
     client, settings, author, time_machine
 ):
     settings.MAILERS = {"default": {"BACKEND": f"{__name__}.RefusingMailServer"}}
-    response = client.post(
-        "/accounts/signup/",
-        {
-            "display_name": "Dana Reader",
-            "email": "dana@example.com",
-            "password1": "a long unusual passphrase 73",
-            "password2": "a long unusual passphrase 73",
-        },
-    )
+    response = sign_up(client)
     assert response.status_code == 302
     client.logout()
     response = client.post("/accounts/password/reset/", {"email": author.email})

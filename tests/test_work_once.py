@@ -84,14 +84,26 @@ def due_work(document, count: int) -> None:
         )
 
 
-def sweep_in_thread(results: list, errors: list, start: threading.Barrier) -> None:
-    try:
-        start.wait()
-        results.append(run_maintenance.call())
-    except Exception as error:  # pragma: no cover - reported by the test
-        errors.append(error)
-    finally:
-        connection.close()
+def two_sweeps_at_once(timeout: float) -> tuple[list[dict], list[Exception]]:
+    """Run the upkeep sweep in two threads released together; their results and errors."""
+    results, errors = [], []
+    start = threading.Barrier(2)
+
+    def sweep() -> None:
+        try:
+            start.wait()
+            results.append(run_maintenance.call())
+        except Exception as error:  # pragma: no cover - reported by the test
+            errors.append(error)
+        finally:
+            connection.close()
+
+    sweeps = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in sweeps:
+        thread.start()
+    for thread in sweeps:
+        thread.join(timeout=timeout)
+    return results, errors
 
 
 @on_postgresql
@@ -103,15 +115,7 @@ def test_two_sweeps_at_once_check_each_post_once_and_send_each_email_once(
     akismet_server.delay_seconds = 0.02
     due_work(document, 60)
 
-    results, errors = [], []
-    start = threading.Barrier(2)
-    sweeps = [
-        threading.Thread(target=sweep_in_thread, args=(results, errors, start)) for _ in range(2)
-    ]
-    for sweep in sweeps:
-        sweep.start()
-    for sweep in sweeps:
-        sweep.join(timeout=120)
+    results, errors = two_sweeps_at_once(timeout=120)
 
     assert errors == []
     assert len(akismet_server.comment_checks()) == 60
@@ -133,15 +137,7 @@ def test_two_sweeps_at_once_send_one_digest(seeded, settings, time_machine):
     later(time_machine, days=1, minutes=1)
     settings.MAILERS = {"default": {"BACKEND": f"{__name__}.SlowMailServer"}}
 
-    results, errors = [], []
-    start = threading.Barrier(2)
-    sweeps = [
-        threading.Thread(target=sweep_in_thread, args=(results, errors, start)) for _ in range(2)
-    ]
-    for sweep in sweeps:
-        sweep.start()
-    for sweep in sweeps:
-        sweep.join(timeout=60)
+    _, errors = two_sweeps_at_once(timeout=60)
     run_maintenance.call()  # sends what the sweeps queued, if their own tasks did not
 
     assert errors == []
