@@ -24,6 +24,7 @@ from django.utils.text import Truncator
 
 from .anchoring import Paragraph, segment
 from .models import Document, Post, discussion_url
+from .moderation import why_held
 
 THREAD_DEPTH = 5
 """Deepest reply level, as WordPress's default "nested comments 5 levels deep"."""
@@ -74,6 +75,8 @@ class Row(_ReadByTemplates):
     body: str = ""
     # For a signed-in reader: their own post's links, or someone else's report link.
     own: bool = False
+    held_note: str = ""
+    """For the author of a held post: why it waits, in plain words."""
     edit_url: str = ""
     delete_url: str = ""
     report_url: str = ""
@@ -337,6 +340,8 @@ class _RowFormatter:
             return
         if post.author_id == self.reader_id:
             row.own = True
+            if held:
+                row.held_note = why_held(post)
             row.edit_url = self.edit_url(post_id)
             row.delete_url = self.delete_url(post_id)
         elif not held:

@@ -12,8 +12,9 @@ from datetime import timedelta
 from django.utils import timezone
 
 from .models import Document, HeldReason, ModerationSettings, Post
+from .rendering import count_links
 
-# A whole link, so that "https://www.example.com" counts once, not twice.
+# A whole address, so that "https://www.example.com" counts once, not twice.
 LINK = re.compile(r"(?:https?://|www\.|\bmailto:)[^\s<>()\[\]]*", re.IGNORECASE)
 
 
@@ -59,7 +60,9 @@ def rule_outcome(
     ]
     if word := _match(keys(rules.disallowed_keys), haystacks):
         return Outcome(Post.Status.SPAM, detail=f"Contains the disallowed key “{word}”.")
-    links = len(LINK.findall(post.body))
+    # Links as readers see them ("example.com" becomes one), or every address
+    # written out, as WordPress counts them, even in code where none is a link.
+    links = max(count_links(post.body), len(LINK.findall(post.body)))
     if rules.link_limit and links >= rules.link_limit:
         return Outcome(
             Post.Status.PENDING,
@@ -117,3 +120,30 @@ def closed_message(document: Document) -> str | None:
             "You can still read everything posted."
         )
     return None
+
+
+# What a held post's author is told about why it waits: plain words, never
+# which word on the moderation list matched (that would teach spammers the list).
+_WHY_HELD = {
+    HeldReason.CHECKING: "It is being checked automatically, which usually takes a few seconds.",
+    HeldReason.CHECK_FAILED: "The automatic check could not be reached; it is tried again shortly.",
+    HeldReason.CHECK_ABANDONED: (
+        "The automatic check could not finish, so a moderator will read it instead."
+    ),
+    HeldReason.LINKS: "It has several links, and posts with links wait for a moderator.",
+    HeldReason.KEYWORD: ("It contains a word that this site asks a moderator to look at first."),
+    HeldReason.FIRST_POST: (
+        "First posts wait for a moderator. Once one of yours is approved, "
+        "your posts appear straight away."
+    ),
+    HeldReason.PREMODERATED: "A moderator reads every post on this text before others see it.",
+    HeldReason.FLAGS: "Readers reported it, so it is hidden until a moderator has looked at it.",
+}
+_WHY_HELD_OTHERWISE = "A moderator will read it before others see it."
+
+
+def why_held(post: Post) -> str:
+    """Why `post` waits for a moderator, as its author reads it (spam is not called spam)."""
+    if post.status == Post.Status.SPAM:
+        return _WHY_HELD_OTHERWISE
+    return _WHY_HELD.get(post.held_reason, _WHY_HELD_OTHERWISE)

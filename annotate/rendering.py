@@ -6,9 +6,14 @@ from markdown_it import MarkdownIt
 
 MAX_BODY_LENGTH = 10_000
 
-# CommonMark without raw HTML or images. markdown-it-py caps nesting depth
-# (maxNesting) instead of recursing; see render_markdown for what is shown then.
-_markdown = MarkdownIt("commonmark", {"html": False, "typographer": False}).disable("image")
+# CommonMark without raw HTML or images, with bare web addresses made links
+# (linkify-it-py finds them). markdown-it-py caps nesting depth (maxNesting)
+# instead of recursing; see render_markdown for what is shown then.
+_markdown = (
+    MarkdownIt("commonmark", {"html": False, "typographer": False, "linkify": True})
+    .enable("linkify")
+    .disable("image")
+)
 MAX_NESTING = _markdown.options["maxNesting"]
 # Blocks that hold text; any other block opened at the deepest level is a container.
 _LEAF_BLOCKS = {"paragraph_open", "heading_open"}
@@ -38,6 +43,15 @@ def render_markdown(source: str) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow ugc noopener",
+    )
+
+
+def count_links(source: str) -> int:
+    """How many links a post shows its readers, bare addresses made links included."""
+    return sum(
+        child.type == "link_open"
+        for token in _markdown.parse(source)
+        for child in token.children or ()
     )
 
 

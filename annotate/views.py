@@ -16,7 +16,7 @@ from .discussion import THREAD_DEPTH, build_discussion
 from .forms import EditForm, FlagForm, PostForm
 from .history import render_past_revision
 from .models import ModerationSettings, Post, Reading
-from .moderation import closed_message, seconds_until_allowed
+from .moderation import closed_message, seconds_until_allowed, why_held
 from .posting import edit_post as edit_post_and_recheck
 from .posting import flag_post as flag_post_for_review
 from .posting import publish_new_post
@@ -244,7 +244,7 @@ def _after_change(
     request: HttpRequest, post: Post, space: Space, announcement: str
 ) -> HttpResponse:
     if post.is_held:
-        announcement = "Your post is awaiting moderation."
+        announcement = f"Your post is awaiting moderation. {why_held(post)}"
     if wants_fragment(request):
         response = render_document(request, space, template_name="annotate/document.html#main")
         response[FRAGMENT_HEADER + "-Post"] = str(post.pk)

@@ -121,9 +121,14 @@ def test_keyboard_focus_is_never_hidden_behind_the_toolbar_on_a_small_screen(
     page.set_viewport_size({"width": 320, "height": 640})
     page.emulate_media(reduced_motion="reduce")  # focus scrolls at once, not smoothly
     sign_in(page, author.email, next_path=seeded.get_absolute_url())
+    # The toolbar shows while words are selected.
+    page.locator("#text").focus()
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("Shift+ArrowRight")
     expect(page.locator("[data-toolbar]")).to_be_visible()
 
     visited = []
+    beside_toolbar = 0
     for _ in range(40):
         page.keyboard.press("Tab")
         focused = page.evaluate(
@@ -132,15 +137,19 @@ def test_keyboard_focus_is_never_hidden_behind_the_toolbar_on_a_small_screen(
               const toolbar = document.querySelector("[data-toolbar]").getBoundingClientRect();
               const box = element.getBoundingClientRect();
               const name = element.textContent.trim() || element.outerHTML;
+              // A hidden toolbar (no words selected any more) hides nothing.
               return {name: name.slice(0, 40), top: box.top,
-                      toolbarTop: toolbar.top, isBody: element === document.body};
+                      toolbarTop: toolbar.height ? toolbar.top : Infinity,
+                      isBody: element === document.body};
             }"""
         )
         if focused["isBody"]:
             break
         visited.append(focused["name"])
         assert focused["top"] < focused["toolbarTop"], f"{focused['name']!r} is under the toolbar"
+        beside_toolbar += focused["toolbarTop"] != float("inf")
     assert "Privacy: what we store and why" in visited  # the walk reached the page's end
+    assert beside_toolbar >= 3  # while it showed
 
 
 def test_reader_opens_an_earlier_revision_and_comes_back_to_the_current_one(

@@ -68,6 +68,8 @@ def the_post(body) -> Post:
     [
         ("Two links: https://a.example and http://b.example/page", 2),
         ("Three: [one](https://a.example), www.b.example and mailto:c@example.com", 3),
+        ("Two bare addresses, linked on the page: cheap-pills.com and c@example.com", 2),
+        ("Two written in code, where they are not links: `https://a.example https://b.example`", 2),
     ],
 )
 def test_a_post_with_two_or_more_links_is_held(reader, document, body, links):
@@ -153,10 +155,61 @@ def test_a_disallowed_key_makes_the_post_spam_without_telling_the_author(
     assert post.events.filter(kind=PostEvent.Kind.RULE_SPAM).exists()
     page = BeautifulSoup(reader.get(response.url).content, "html.parser")
     told = " ".join(words_on(li) for li in page.select("ul.messages li"))
-    assert told == "Your post is awaiting moderation."
-    assert "awaiting moderation" in words_on(page.find("article", id=f"post-{post.pk}"))
+    assert told == (
+        "Your post is awaiting moderation. A moderator will read it before others see it."
+    )
+    article = words_on(page.find("article", id=f"post-{post.pk}"))
+    assert "awaiting moderation" in article
+    assert "spam" not in article.lower()
     reader.force_login(stranger)
     assert "Cheap pills" not in reader.get(document.get_absolute_url()).content.decode()
+
+
+# What a held post's author is told
+
+
+@pytest.mark.parametrize(
+    ("rules", "body", "told"),
+    [
+        ({"hold_first_post": True}, "Hello.", "First posts wait for a moderator."),
+        ({}, "See https://a.example and https://b.example", "posts with links wait"),
+        ({"moderation_keys": "gulag"}, "The Gulag held them.", "a word that this site asks"),
+    ],
+)
+def test_a_held_post_tells_its_author_why_it_waits(reader, document, rules, body, told):
+    set_rules(**rules)
+
+    response = post_comment(reader, document, body)
+    fetched = post_comment(reader, document, body + " Again.", headers=FRAGMENT)
+
+    page = BeautifulSoup(reader.get(response.url).content, "html.parser")
+    post = the_post(body)
+    note = words_on(page.find("article", id=f"post-{post.pk}").find(class_="held-note"))
+    assert told in note
+    assert "Other readers cannot see this post yet." in note
+    assert told in " ".join(words_on(li) for li in page.select("ul.messages li"))
+    assert told in fetched["X-Annotate-Fragment-Announce"]
+
+
+def test_the_held_note_never_names_the_word_on_the_moderation_list(reader, document):
+    set_rules(moderation_keys="gulag")
+
+    response = post_comment(reader, document, "The Gulag held them.")
+
+    page = BeautifulSoup(reader.get(response.url).content, "html.parser")
+    note = words_on(page.find(class_="held-note"))
+    assert "gulag" not in note.lower()
+    assert "gulag" not in " ".join(words_on(li) for li in page.select("ul.messages li")).lower()
+
+
+def test_only_the_author_is_told_why_a_post_waits(reader, stranger, document):
+    set_rules(hold_first_post=True)
+    post_comment(reader, document, "Hello.")
+
+    reader.force_login(stranger)
+    page = BeautifulSoup(reader.get(document.get_absolute_url()).content, "html.parser")
+
+    assert page.find(class_="held-note") is None
 
 
 # First posts and pre-moderated texts

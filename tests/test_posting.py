@@ -391,6 +391,35 @@ def test_markdown_is_rendered_and_links_are_marked_nofollow(client, author, seed
     assert body.find("li").get_text() == "one"
 
 
+@pytest.mark.parametrize(
+    ("written", "href"),
+    [
+        ("https://example.com/lynch?page=2", "https://example.com/lynch?page=2"),
+        ("www.example.org/stalin", "http://www.example.org/stalin"),
+        ("example.com", "http://example.com"),
+        ("lynch@example.com", "mailto:lynch@example.com"),
+    ],
+)
+def test_web_addresses_in_a_post_become_links(client, author, seeded, written, href):
+    client.force_login(author)
+
+    comment(client, seeded, f"Read {written}, then reply.")
+
+    post = Post.objects.get()
+    link = the_post(page(client, seeded), post.pk).find(class_="post-body").find("a")
+    assert (link["href"], link.get_text()) == (href, written)
+    assert link["rel"] == ["nofollow", "ugc", "noopener"]
+
+
+def test_words_with_dots_and_unsafe_schemes_stay_text(client, author, seeded):
+    client.force_login(author)
+
+    comment(client, seeded, "Lynch, p. 42, e.g. U.S.A. 1924-53; javascript:alert(1) file.txt")
+
+    post = Post.objects.get()
+    assert the_post(page(client, seeded), post.pk).find(class_="post-body").find("a") is None
+
+
 DANGEROUS = [
     "<script>alert(1)</script>",
     "<img src=x onerror=alert(1)>",

@@ -168,7 +168,10 @@ def test_discard_is_spam_with_the_verdict_recorded_as_discard(
     ("verdict", "announcement"),
     [
         (akismet.CheckResponse.HAM, "Posted."),
-        (akismet.CheckResponse.SPAM, "Your post is awaiting moderation."),
+        (
+            akismet.CheckResponse.SPAM,
+            "Your post is awaiting moderation. A moderator will read it before others see it.",
+        ),
     ],
 )
 def test_outside_a_test_transaction_the_check_runs_before_the_reader_is_answered(

@@ -89,8 +89,13 @@ export function selectionAnchor(textRoot, selection = window.getSelection()) {
   const end = boundaryOffset(paragraphs, range.endContainer, range.endOffset, false);
   if (start === null || end === null || end <= start) return null;
   const exact = textBetween(paragraphs, start, end);
-  if (!exact.trim()) return null;
-  return { start, end, exact };
+  const trimmed = exact.trim();
+  if (!trimmed) return null;
+  // A word selected by keyboard or a double tap often brings the space after
+  // it: the quote is the words alone. (Whitespace is one code point each.)
+  const leading = exact.length - exact.trimStart().length;
+  const trailing = exact.length - exact.trimEnd().length;
+  return { start: start + leading, end: end - trailing, exact: trimmed };
 }
 
 // Select the given offsets again (after signing in, say).

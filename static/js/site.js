@@ -6,6 +6,11 @@ import { selectionAnchor, selectOffsets } from "./selection.js";
 
 const FRAGMENT_HEADER = "X-Annotate-Fragment";
 const PENDING_KEY = "annotate:pending";
+// Where threads sit beside the text instead of under it (as site.css says).
+// There, a bubble by the selection starts a note and the note box opens in
+// the margin; on a phone, a toolbar at the bottom and a note sheet do.
+const WIDE = window.matchMedia("(min-width: 64rem)");
+const MARGIN_GAP = 8;
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
@@ -29,21 +34,47 @@ function csrfToken(form) {
   return $("input[name=csrfmiddlewaretoken]", form)?.value ?? "";
 }
 
+const KEPT = "Your text is kept in the box.";
+
+// The server explains every refusal in plain text (flood control with the
+// seconds to wait, a closed discussion, a form error): show its words.
+// Other failures are explained here, never as a bare "something went wrong".
 async function postForm(form, url = form.action) {
-  const response = await fetch(url, {
-    method: "POST",
-    body: new FormData(form),
-    headers: { [FRAGMENT_HEADER]: "1" },
-    credentials: "same-origin",
-  });
-  if (response.status === 403 || response.redirected) {
-    throw new Error("Your session has ended. Sign in again; your text is kept in the box.");
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { [FRAGMENT_HEADER]: "1" },
+      credentials: "same-origin",
+    });
+  } catch {
+    throw new Error(`The site could not be reached. Check your connection and post again. ${KEPT}`);
+  }
+  if (response.redirected) {
+    throw new Error(`Your session has ended. Sign in again in another tab, then post again. ${KEPT}`);
   }
   const body = await response.text();
-  if (!response.ok) {
-    throw new Error(response.status === 400 ? body : "Something went wrong on our side. Your text is kept; try again in a moment.");
+  if (response.ok) return { response, body };
+  const said = (response.headers.get("Content-Type") ?? "").startsWith("text/plain") ? body.trim() : "";
+  if (said) throw new Error(said);
+  throw new Error(refusalMessage(response.status));
+}
+
+function refusalMessage(status) {
+  switch (status) {
+    case 403:
+      // Django's CSRF check: the page is older than the session.
+      return `This page has expired. Reload it, then post again. ${KEPT}`;
+    case 404:
+      return `This post or text is no longer there. Reload the page to see the discussion as it is now. ${KEPT}`;
+    case 429:
+      return `You are posting too quickly. Wait a moment and post again. ${KEPT}`;
+    case 503:
+      return `The site is briefly unavailable. Try again in a minute. ${KEPT}`;
+    default:
+      return `The site could not save your post just now. Try again in a moment. ${KEPT}`;
   }
-  return { response, body };
 }
 
 function showError(form, message) {
@@ -73,8 +104,8 @@ class ReadingPage {
     this.bubble = $("[data-bubble]");
     this.composer = $("#composer");
     this.annotateButton = $("[data-annotate]");
+    this.armed = null;
 
-    if (this.toolbar) this.toolbar.hidden = false;
     document.body.classList.add("has-toolbar");
     this.trackToolbarHeight();
     this.makeTextFocusable();
@@ -92,7 +123,14 @@ class ReadingPage {
     document.addEventListener("focusin", (event) => this.onFocusChange(event));
     document.addEventListener("focusout", () => window.setTimeout(() => this.placeCaret()));
     window.addEventListener("resize", () => this.placeCaret());
+    WIDE.addEventListener("change", () => this.onWidthChange());
+    // Pressing the bubble must not take the selection it acts on away.
     this.bubble?.addEventListener("mousedown", (event) => event.preventDefault());
+    for (const control of [this.bubble, this.toolbar]) {
+      control?.addEventListener("pointerdown", () => this.arm());
+    }
+    this.margin = new ResizeObserver(() => this.scheduleMarginLayout());
+    this.observeMargin();
 
     this.restorePending();
   }
@@ -183,20 +221,47 @@ class ReadingPage {
   onSelectionChange() {
     this.readSelection();
     this.placeCaret();
-    if (this.annotateButton) this.annotateButton.disabled = !this.anchor;
-    const hint = $("[data-toolbar-hint]");
-    if (hint) {
-      hint.textContent = this.anchor
-        ? `Selected: “${this.anchor.exact.length > 60 ? `${this.anchor.exact.slice(0, 60)}…` : this.anchor.exact}”`
-        : "Select words in the text to annotate them.";
-    }
-    this.placeBubble();
+    this.showAnnotateControl();
   }
 
-  placeBubble() {
+  get composing() {
+    return Boolean(this.composer && !this.composer.hidden);
+  }
+
+  // One control to start a note, and only while words are selected: the
+  // bubble by the selection on a wide screen, the toolbar on a phone.
+  showAnnotateControl() {
+    const offered = Boolean(this.anchor || this.armed) && !this.composing;
+    if (this.annotateButton) this.annotateButton.disabled = !offered;
+    if (this.toolbar) {
+      const show = offered && !WIDE.matches;
+      if (show && this.anchor) {
+        const hint = $("[data-toolbar-hint]", this.toolbar);
+        const exact = this.anchor.exact;
+        if (hint) hint.textContent = `Selected: “${exact.length > 60 ? `${exact.slice(0, 60)}…` : exact}”`;
+      }
+      this.toolbar.hidden = !show;
+    }
+    this.placeBubble(offered && WIDE.matches);
+  }
+
+  // A tap on the control may clear the selection before its click arrives
+  // (phones do): keep what was selected until then.
+  arm() {
+    const selection = window.getSelection();
+    this.armed = this.anchor && selection.rangeCount
+      ? { anchor: this.anchor, range: selection.getRangeAt(0).cloneRange() }
+      : null;
+    window.setTimeout(() => {
+      this.armed = null;
+      this.showAnnotateControl();
+    }, 1000);
+  }
+
+  placeBubble(show) {
     if (!this.bubble) return;
     const selection = window.getSelection();
-    if (!this.anchor || !selection.rangeCount || (this.composer && !this.composer.hidden)) {
+    if (!show || !selection.rangeCount) {
       this.bubble.hidden = true;
       return;
     }
@@ -215,11 +280,11 @@ class ReadingPage {
 
   onKeyDown(event) {
     const text = this.textRoot;
-    if (event.key === "Escape" && this.composer && !this.composer.hidden) {
+    if (event.key === "Escape" && this.composing) {
       this.closeComposer();
       return;
     }
-    if (event.key === "Tab" && this.composer && !this.composer.hidden) {
+    if (event.key === "Tab" && this.composing && !WIDE.matches) {
       this.keepFocusInComposer(event);
       return;
     }
@@ -257,8 +322,18 @@ class ReadingPage {
 
   onClick(event) {
     const target = event.target;
+    const skip = target.closest("[data-skip-to-comment]");
+    if (skip) {
+      // Straight into the comment box, not only to where it is.
+      const box = document.getElementById(skip.hash.slice(1));
+      if (box?.matches("textarea")) {
+        event.preventDefault();
+        box.focus();
+      }
+      return;
+    }
     if (target.closest("[data-annotate], [data-bubble]") && !target.closest("[data-annotate-anon]")) {
-      this.readSelection();
+      if (!this.readSelection() && this.armed) this.restoreArmed();
       if (target.closest("[data-bubble][data-anon]")) {
         this.savePending();
         window.location.href = $("[data-annotate-anon]")?.href ?? "/accounts/login/";
@@ -269,7 +344,7 @@ class ReadingPage {
       return;
     }
     if (target.closest("[data-sign-in]")) {
-      this.readSelection();
+      if (!this.readSelection() && this.armed) this.restoreArmed();
       this.savePending();
       return;
     }
@@ -329,6 +404,14 @@ class ReadingPage {
     }
   }
 
+  restoreArmed() {
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(this.armed.range);
+    this.anchor = this.armed.anchor;
+    this.armed = null;
+  }
+
   startAnnotation() {
     if (!this.anchor) return;
     if (!this.composer) {
@@ -345,8 +428,111 @@ class ReadingPage {
     if (this.composer.hidden) this.returnFocus = document.activeElement;
     this.markPassage();
     this.composer.hidden = false;
-    if (this.bubble) this.bubble.hidden = true;
-    form.elements.body.focus();
+    this.showAnnotateControl();
+    form.elements.body.focus({ preventScroll: true });
+    this.placeComposer();
+  }
+
+  // Never over the passage being annotated, nor over the threads: beside the
+  // text on a wide screen, pushing the threads there down; on a phone a
+  // sheet at the bottom, with the passage scrolled into the room above it.
+  placeComposer() {
+    if (!this.composing) return;
+    const wide = WIDE.matches;
+    const style = this.composer.style;
+    this.composer.classList.toggle("in-margin", wide);
+    // Modal only where it covers the page.
+    this.composer.setAttribute("aria-modal", String(!wide));
+    const passage = this.passage?.getBoundingClientRect();
+    const text = this.textRoot;
+    if (wide && text) {
+      const column = this.marginColumn(text);
+      style.left = `${window.scrollX + column.left}px`;
+      style.width = `${column.width}px`;
+      this.composerAnchor = passage?.height ? passage.top - column.top : 0;
+      document.body.classList.remove("composing");
+      this.layoutMargin();
+      this.composer.scrollIntoView({ block: "nearest", behavior: "instant" });
+      return;
+    }
+    style.left = style.width = style.top = "";
+    document.documentElement.style.setProperty("--composer-height", `${this.composer.offsetHeight}px`);
+    document.body.classList.add("composing");
+    if (!passage?.height) return;
+    const room = this.composer.getBoundingClientRect().top;
+    if (passage.top >= MARGIN_GAP && passage.bottom <= room - MARGIN_GAP) return;
+    const above = Math.max(MARGIN_GAP, (room - passage.height) / 2);
+    window.scrollBy({ top: passage.top - above, behavior: "instant" });
+  }
+
+  // The column beside the text where threads sit on a wide screen.
+  marginColumn(text) {
+    const box = text.getBoundingClientRect();
+    const measure = $("p[data-s]", text)?.getBoundingClientRect().width ?? box.width / 2;
+    const gap = 2.5 * parseFloat(getComputedStyle(document.documentElement).fontSize);
+    const left = box.left + measure + gap;
+    return { left, top: box.top, width: Math.max(box.right - left, 0) };
+  }
+
+  observeMargin() {
+    this.margin.disconnect();
+    const text = this.textRoot;
+    if (!text) return;
+    this.margin.observe(text);
+    for (const aside of $$(".passage > .threads", text)) this.margin.observe(aside);
+    this.layoutMargin();
+  }
+
+  scheduleMarginLayout() {
+    if (this.marginFrame) return;
+    this.marginFrame = window.requestAnimationFrame(() => {
+      this.marginFrame = null;
+      this.layoutMargin();
+    });
+  }
+
+  // On a wide screen each paragraph's threads sit beside it, moved down only
+  // as far as the threads above them (and an open note box) need: an open
+  // thread never pushes the next paragraph away from this one. All sizes are
+  // read before any position is written, so the page is laid out once.
+  layoutMargin() {
+    const text = this.textRoot;
+    if (!text) return;
+    const asides = $$(".passage > .threads", text);
+    const wide = WIDE.matches;
+    text.classList.toggle("margin-layout", wide);
+    if (!wide) {
+      for (const aside of asides) aside.style.top = "";
+      text.style.minHeight = "";
+      return;
+    }
+    const items = asides.map((aside) => ({
+      element: aside,
+      top: aside.previousElementSibling?.offsetTop ?? 0,
+      height: aside.offsetHeight,
+    }));
+    // The note box takes its place among them, at the passage's height.
+    if (this.composing && this.composer.classList.contains("in-margin")) {
+      const note = { element: this.composer, top: this.composerAnchor, height: this.composer.offsetHeight };
+      const after = items.findIndex((item) => item.top > note.top);
+      items.splice(after < 0 ? items.length : after, 0, note);
+    }
+    let floor = 0;
+    for (const item of items) {
+      item.y = Math.max(item.top, floor);
+      floor = item.y + item.height + MARGIN_GAP;
+    }
+    const textTop = window.scrollY + text.getBoundingClientRect().top;
+    for (const item of items) {
+      item.element.style.top = `${item.element === this.composer ? textTop + item.y : item.y}px`;
+    }
+    text.style.minHeight = `${floor}px`;
+  }
+
+  onWidthChange() {
+    this.layoutMargin();
+    this.showAnnotateControl();
+    this.placeComposer();
   }
 
   // The composer covers part of the page (most of it on a phone), so it is
@@ -380,6 +566,8 @@ class ReadingPage {
   closeComposer({ focusHighlightOf } = {}) {
     if (!this.composer) return;
     this.composer.hidden = true;
+    document.body.classList.remove("composing");
+    this.layoutMargin();
     const form = $("form", this.composer);
     $("[data-preview-output]", form).hidden = true;
     if (window.CSS?.highlights) CSS.highlights.delete("annotate-passage");
@@ -493,6 +681,7 @@ class ReadingPage {
       if (thread) thread.open = true;
     }
     this.makeTextFocusable();
+    this.observeMargin();
   }
 
   savePending() {
