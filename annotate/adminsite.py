@@ -1,10 +1,16 @@
-"""The admin site itself: Django's, with the generic "view on site" redirect closed to staff."""
+"""
+The admin site itself: Django's, with the generic "view on site" redirect
+closed to staff, and people's addresses shown only to those who do spam work.
+"""
 
 from functools import wraps
 
 from django.conf import settings
 from django.contrib import admin
 from django.http import Http404, HttpRequest
+
+from . import site
+from .scoping import sees_personal_details
 
 
 def superusers_only(view):
@@ -21,6 +27,12 @@ class AnnotateAdminSite(admin.AdminSite):
     site_header = "annotate moderation"
     site_title = "annotate admin"
 
+    def each_context(self, request: HttpRequest) -> dict:
+        # Templates (a history page's "User" column) name people by address only for these.
+        user = request.user
+        shown = user.is_active and user.is_staff and sees_personal_details(user)
+        return {**super().each_context(request), "shows_personal_details": shown}
+
     def get_urls(self):
         urls = super().get_urls()
         for pattern in urls:
@@ -32,10 +44,11 @@ class AnnotateAdminSite(admin.AdminSite):
 
 
 def absolute_url(request: HttpRequest, path: str) -> str:
-    """The full address of `path`, as people outside the admin open it (SITE_URL when set)."""
-    if settings.SITE_URL:
-        return settings.SITE_URL + path
-    return request.build_absolute_uri(path)
+    """
+    The full address of `path`, as people outside the admin open it: the one
+    emails give (SITE_URL), or without it the address this admin is served at.
+    """
+    return site.absolute(path) if settings.SITE_URL else request.build_absolute_uri(path)
 
 
 class DirectViewOnSite:

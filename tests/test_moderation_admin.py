@@ -884,3 +884,22 @@ def test_only_superusers_see_outgoing_email_and_may_retry_it(client, moderator, 
     email.refresh_from_db()
     assert email.sent_at is not None
     assert email.attempts == 4
+
+
+def test_a_superuser_makes_someone_a_moderator_by_ticking_the_group(client, superuser, author):
+    client.force_login(superuser)
+    url = reverse("admin:annotate_user_change", args=[author.pk])
+    form = soup_of(client.get(url)).select_one("#user_form")
+    [group_box] = form.select('input[type="checkbox"][name="groups"]')
+    assert words_on(form.select_one(f'label[for="{group_box["id"]}"]')) == "Moderators"
+    data = {
+        field["name"]: field.get("value", "")
+        for field in form.select("input[name]")
+        if field.get("type") not in ("checkbox", "submit")
+    }
+    data |= {"is_active": "on", "groups": group_box["value"], "_save": "Save"}
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, messages_on(soup_of(response))
+    assert list(author.groups.values_list("name", flat=True)) == ["Moderators"]

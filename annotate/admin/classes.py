@@ -231,7 +231,7 @@ class ClassroomAdmin(DirectViewOnSite, admin.ModelAdmin):
             "queue": queue,
             "class_posts_url": class_posts_url(classroom),
             "join_url": classroom.absolute_join_url,
-            "exports": export_links(classroom),
+            "exports": export_links(classroom, request.user),
         }
         return TemplateResponse(request, "admin/annotate/classroom/dashboard.html", context)
 
@@ -286,9 +286,12 @@ class MembershipAdmin(MembersOnlyFromJoinLinks, admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-def export_links(classroom: Classroom) -> dict[str, str]:
-    return {
+def export_links(classroom: Classroom, user) -> dict[str, str]:
+    links = {
         "csv": reverse("export_discussion_csv", args=[classroom.slug]),
         "jsonld": reverse("export_discussion_jsonld", args=[classroom.slug]),
-        "students": reverse("export_students_csv", args=[classroom.slug]),
     }
+    if sees_personal_details(user):
+        # It lists each student's email address: the admin shows those to nobody else.
+        links["students"] = reverse("export_students_csv", args=[classroom.slug])
+    return links

@@ -63,6 +63,15 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "display_name", "password1", "password2"]})
     ]
+    # Django's two-box picker names its filter boxes by an aria-label on a bare
+    # span, which assistive technology may ignore (axe: aria-prohibited-attr).
+    # A group is a checkbox instead; permissions are a plain list.
+    filter_horizontal = []
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 class DocumentForm(forms.ModelForm):
