@@ -889,3 +889,15 @@ def test_the_page_ignores_a_post_parameter_that_is_not_a_number(client, author, 
     soup = page(client, seeded, post="abc", replyto="1x")
 
     assert "is-current" not in the_post(soup, post.pk)["class"]
+
+
+def test_every_box_for_a_post_allows_what_the_form_allows(client, author, seeded):
+    client.force_login(author)
+    note = make_post(seeded, author, "A comment to reply to.")
+
+    boxes = page(client, seeded, replyto=note.pk).find_all("textarea")
+    edit = BeautifulSoup(client.get(reverse("edit_post", args=[note.pk])).content, "html.parser")
+
+    assert len(boxes) >= 3  # the comment box, the note box and the reply template
+    for box in [*boxes, *edit.find_all("textarea")]:
+        assert box["maxlength"] == str(MAX_BODY_LENGTH), box
