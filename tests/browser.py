@@ -7,6 +7,22 @@ from annotate.anchoring import anchor_at
 from annotate.models import Document, Post, User
 from annotate.rendering import render_markdown
 
+# The first occurrence of a phrase in the text's paragraphs, as a DOM Range (or null).
+PHRASE_RANGE = """(phrase) => {
+  for (const paragraph of document.querySelectorAll("#text p")) {
+    const walker = document.createTreeWalker(paragraph, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const index = node.data.indexOf(phrase);
+      if (index < 0) continue;
+      const range = document.createRange();
+      range.setStart(node, index);
+      range.setEnd(node, index + phrase.length);
+      return range;
+    }
+  }
+  return null;
+}"""
+
 PASSWORD = "correct horse 42"  # what tests/conftest.py gives its users
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from annotate.models import Post
 from tests.browser import (
+    PHRASE_RANGE,
     annotate,
     assert_no_axe_violations,
     comment,
@@ -19,26 +20,16 @@ from tests.browser import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # Where a phrase sits on screen, from the text node that holds it.
-PHRASE_RECT = """(phrase) => {
-  for (const paragraph of document.querySelectorAll("#text p")) {
-    const walker = document.createTreeWalker(paragraph, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const index = node.data.indexOf(phrase);
-      if (index < 0) continue;
-      const range = document.createRange();
-      range.setStart(node, index);
-      range.setEnd(node, index + phrase.length);
-      const rects = range.getClientRects();
-      const first = rects[0];
-      const last = rects[rects.length - 1];
-      return {
-        left: first.left, top: first.top + first.height / 2,
-        right: last.right, bottom: last.top + last.height / 2,
-      };
-    }
-  }
-  return null;
-}"""
+PHRASE_RECT = f"""(phrase) => {{
+  const rects = ({PHRASE_RANGE})(phrase)?.getClientRects();
+  if (!rects) return null;
+  const first = rects[0];
+  const last = rects[rects.length - 1];
+  return {{
+    left: first.left, top: first.top + first.height / 2,
+    right: last.right, bottom: last.top + last.height / 2,
+  }};
+}}"""
 
 
 def drag_select(page: Page, phrase: str) -> None:

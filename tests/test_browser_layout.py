@@ -13,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from annotate.models import Classroom, Membership, ModerationSettings, Post, Reading
-from tests.browser import annotate, comment, sign_in
+from tests.browser import PHRASE_RANGE, annotate, comment, sign_in
 from tests.conftest import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,39 +25,17 @@ SCREENS = [pytest.param(PHONE, id="390px"), pytest.param(LAPTOP, id="1366px")]
 # The passage in the seed's last paragraph, far down the page on a phone.
 LATE_PHRASE = "directly into Soviet labour camps"
 
-SELECT_PHRASE = """(phrase) => {
-  for (const paragraph of document.querySelectorAll("#text p")) {
-    const walker = document.createTreeWalker(paragraph, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const index = node.data.indexOf(phrase);
-      if (index < 0) continue;
-      node.parentElement.scrollIntoView({block: "center", behavior: "instant"});
-      const range = document.createRange();
-      range.setStart(node, index);
-      range.setEnd(node, index + phrase.length);
-      getSelection().removeAllRanges();
-      getSelection().addRange(range);
-      return true;
-    }
-  }
-  return false;
-}"""
+SELECT_PHRASE = f"""(phrase) => {{
+  const range = ({PHRASE_RANGE})(phrase);
+  if (!range) return false;
+  range.startContainer.parentElement.scrollIntoView({{block: "center", behavior: "instant"}});
+  getSelection().removeAllRanges();
+  getSelection().addRange(range);
+  return true;
+}}"""
 
 # Where a phrase of the text is on screen now.
-PHRASE_BOX = """(phrase) => {
-  for (const paragraph of document.querySelectorAll("#text p")) {
-    const walker = document.createTreeWalker(paragraph, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const index = node.data.indexOf(phrase);
-      if (index < 0) continue;
-      const range = document.createRange();
-      range.setStart(node, index);
-      range.setEnd(node, index + phrase.length);
-      return range.getBoundingClientRect().toJSON();
-    }
-  }
-  return null;
-}"""
+PHRASE_BOX = f"(phrase) => ({PHRASE_RANGE})(phrase)?.getBoundingClientRect().toJSON() ?? null"
 
 
 def overlaps(a: dict, b: dict) -> bool:
