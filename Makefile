@@ -40,6 +40,8 @@ run: install
 test: install-dev
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest $(PYTEST_ARGS)
 
+# Leaves out the browser tests and those marked slow (the fault suites, the
+# hostile-input sweeps, subprocess and wall-clock checks); `make test` and CI run them.
 test-fast: install-dev
 	$(BIN)/pytest -m "not browser and not slow" $(PYTEST_ARGS)
 

@@ -5,11 +5,9 @@ closed to staff, and people's addresses shown only to those who do spam work.
 
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import admin
 from django.http import Http404, HttpRequest
 
-from . import site
 from .scoping import sees_personal_details
 
 
@@ -41,14 +39,6 @@ class AnnotateAdminSite(admin.AdminSite):
                 # member where any object lives, including other classes' posts.
                 pattern.callback = superusers_only(pattern.callback)
         return urls
-
-
-def absolute_url(request: HttpRequest, path: str) -> str:
-    """
-    The full address of `path`, as people outside the admin open it: the one
-    emails give (SITE_URL), or without it the address this admin is served at.
-    """
-    return site.absolute(path) if settings.SITE_URL else request.build_absolute_uri(path)
 
 
 class DirectViewOnSite:

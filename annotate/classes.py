@@ -19,6 +19,7 @@ from .accounts import JOIN_SESSION_KEY
 from .forms import PreferencesForm
 from .models import Classroom, Membership, Post, User
 from .notifications import UNSUBSCRIBE_SALT
+from .site import absolute
 from .spaces import NO_SUCH_CLASS, STAFF, class_posts_for, on_the_page, role_in
 
 
@@ -128,7 +129,7 @@ def classroom(request: HttpRequest, class_slug: str) -> HttpResponse:
         "classroom": classroom,
         "rows": rows,
         "teaches": teaches,
-        "join_url": request.build_absolute_uri(classroom.get_join_url()) if teaches else "",
+        "join_url": absolute(classroom.get_join_url(), request) if teaches else "",
         "student_count": classroom.memberships.filter(role=Membership.Role.STUDENT).count(),
     }
     return render(request, "annotate/classroom.html", context)

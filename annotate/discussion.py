@@ -142,6 +142,16 @@ class Discussion(_ReadByTemplates):
     """For every post, the id of its thread's first post."""
     signed_in: bool = False
     """Whether the reader is signed in, and so gets reply and report links."""
+    threads: dict[int, Thread] = field(default_factory=dict)
+    """Every thread the page shows, by the id of its first post."""
+
+    def paragraphs_under(self, root: Post) -> list[ParagraphView]:
+        """The paragraphs that an annotation's passage touches, first the one its thread is in."""
+        return [
+            view
+            for view in self.paragraphs
+            if view.paragraph.start < root.end and root.start < view.paragraph.end
+        ]
 
 
 def build_discussion(
@@ -172,18 +182,20 @@ def build_discussion(
     comment_count = 0
     posts_by_id: dict[int, Post] = {}
     root_of: dict[int, int] = {}
+    threads: dict[int, Thread] = {}
     for root in children.get(None, []):
         thread = _thread(root, children, formatter)
         if thread is None:
             continue
         root_id = root.id
+        threads[root_id] = thread
         for row in (thread.first, *thread.replies):
             root_of[row.pk] = root_id
             if not row.deleted:
                 posts_by_id[row.pk] = row.post
         if root.start is not None:  # an annotation
             _describe_quote(thread)
-            if root.revision_id == revision_id and text[root.start : root.end] == root.exact:
+            if is_highlighted(root, text, revision_id):
                 highlights.append((root_id, root.start, root.end))
                 annotation_threads[root_id] = thread
             else:
@@ -225,6 +237,15 @@ def build_discussion(
         posts_by_id=posts_by_id,
         root_of=root_of,
         signed_in=signed_in,
+        threads=threads,
+    )
+
+
+def is_highlighted(annotation: Post, text: str, revision_id: int | None) -> bool:
+    """Whether an annotation's passage is still in the text (highlighted), or it is an orphan."""
+    return (
+        annotation.revision_id == revision_id
+        and text[annotation.start : annotation.end] == annotation.exact
     )
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_safe
 
 from .classes import get_classroom_for_instructor
 from .models import Classroom, Membership, Post
+from .site import absolute
 from .spaces import Space
 from .webannotation import annotation_collection, jsonld_response, web_annotation
 from .webannotation import collection as annotation_collection_of
@@ -104,12 +105,12 @@ def discussion_jsonld(request: HttpRequest, class_slug: str) -> JsonResponse:
         collection = annotation_collection(request, Space(document, classroom), document_posts)
     else:
         items = [
-            web_annotation(request, request.build_absolute_uri(Space(doc, classroom).url), post)
+            web_annotation(request, absolute(Space(doc, classroom).url, request), post)
             for doc, document_posts in by_document.items()
             for post in document_posts
         ]
         collection = annotation_collection_of(
-            request.build_absolute_uri(request.get_full_path()),
+            absolute(request.get_full_path(), request),
             f"Discussion of {classroom}",
             items,
             page_id_suffix="#page1",
@@ -141,8 +142,7 @@ def students_csv(request: HttpRequest, class_slug: str) -> HttpResponse:
     )  # fmt: skip
     for author_id, parent_id, start, body, document_id, created_at in counted:
         row = totals[author_id]
-        kind = "reply" if parent_id else "annotation" if start is not None else "comment"
-        row[kind] += 1
+        row[Post.kind_of(parent_id, start)] += 1
         row["words"] += len(body.split())
         row["readings"].add(document_id)
         row["first"] = min(row["first"] or created_at, created_at)

@@ -1,6 +1,7 @@
 import re
 
 from django import forms
+from django.conf import settings
 
 from .accounts import clean_display_name
 from .models import Flag, User
@@ -63,8 +64,20 @@ class PostForm(forms.Form):
     exact = SelectorField()
     prefix = SelectorField()
     suffix = SelectorField()
-    # The honeypot: hidden from people, filled in by bots (see spam.HONEYPOT_FIELD).
-    website = forms.CharField(required=False, strip=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The honeypot, named as on the sign-up form: hidden from people, filled in by bots.
+        self.fields[settings.ACCOUNT_SIGNUP_FORM_HONEYPOT_FIELD] = forms.CharField(
+            required=False, strip=False
+        )
+
+    @property
+    def honeypot(self) -> forms.BoundField:
+        return self[settings.ACCOUNT_SIGNUP_FORM_HONEYPOT_FIELD]
+
+    def honeypot_filled(self) -> bool:
+        return bool(self.cleaned_data.get(self.honeypot.name))
 
     def has_anchor(self) -> bool:
         # Fields that failed their own validation are missing from cleaned_data.
@@ -72,6 +85,14 @@ class PostForm(forms.Form):
         return (
             data.get("start") is not None or data.get("end") is not None or bool(data.get("exact"))
         )
+
+    def selection(self) -> dict | None:
+        """The selected passage, as lifecycle.draft takes it; None for a comment or reply."""
+        if not self.has_anchor():
+            return None
+        data = self.cleaned_data
+        names = ("revision", "exact", "start", "end", "prefix", "suffix")
+        return {name: data[name] for name in names}
 
     def clean(self):
         data = super().clean()

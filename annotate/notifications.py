@@ -3,24 +3,23 @@ Everything the site emails, and the outbox it goes through.
 
 Nothing is sent inside a request: an email is stored as an OutboundEmail and
 sent by a background task; when the mail server fails, the email stays in the
-outbox with its error and is tried again (see tasks.run_maintenance).
+outbox with its error and is tried again (tasks.send_email, and the
+sweep in tasks.run_maintenance).
 """
 
 import logging
 from datetime import timedelta
 
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.core.signing import dumps
 from django.db import transaction
 from django.db.models import Q
-from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone
 
-from . import spam
-from .background import backoff, enqueue
+from . import tasks
+from .background import enqueue
 from .models import DigestItem, Membership, OutboundEmail, Post, User
+from .scoping import MODERATORS_GROUP
 from .site import absolute
 
 logger = logging.getLogger(__name__)
@@ -59,7 +58,7 @@ def queue_email(
         erase_body_when_sent=erase_body_when_sent,
         next_attempt_at=timezone.now(),
     )
-    enqueue(send_email, email.pk)
+    enqueue(tasks.send_email, email.pk)
     return email
 
 
@@ -80,58 +79,6 @@ def may_still_receive(email: OutboundEmail) -> bool:
     if email.for_instructors:
         memberships = memberships.filter(role=Membership.Role.INSTRUCTOR)
     return memberships.exists()
-
-
-def email_lease() -> timedelta:
-    """How long a claim on an email holds: longer than the mail server's own timeout."""
-    timeout = settings.MAILERS["default"].get("OPTIONS", {}).get("timeout", 10)
-    return timedelta(seconds=60 + 2 * timeout)
-
-
-@task
-def send_email(email_id: int) -> str:
-    now = timezone.now()
-    # The claim is taken before talking to the mail server, so that workers
-    # and sweeps running at once send each email once.
-    claimed = (
-        OutboundEmail.objects.filter(pk=email_id, sent_at=None, withheld_at=None)
-        .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + email_lease())
-    )
-    if not claimed:
-        return "already sent"
-    email = OutboundEmail.objects.select_related("recipient").get(pk=email_id)
-    if not may_still_receive(email):
-        email.withheld_at = timezone.now()
-        email.next_attempt_at = None
-        email.claimed_until = None
-        email.last_error = "Not sent: the recipient is no longer allowed to read it."
-        email.save(update_fields=["withheld_at", "next_attempt_at", "claimed_until", "last_error"])
-        return "withheld"
-    try:
-        EmailMessage(
-            subject=email.subject, body=email.body, to=email.to, headers=email.headers
-        ).send()
-    except Exception as error:  # any failure of the mail server: keep it and retry
-        email.attempts += 1
-        email.last_error = f"{type(error).__name__}: {error}"
-        email.next_attempt_at = timezone.now() + backoff(email.attempts)
-        email.claimed_until = None
-        email.save(update_fields=["attempts", "last_error", "next_attempt_at", "claimed_until"])
-        logger.warning("Email %s not sent (attempt %s): %s", email.pk, email.attempts, error)
-        enqueue(send_email, email.pk, run_after=email.next_attempt_at)
-        return "will retry"
-    email.sent_at = timezone.now()
-    email.attempts += 1
-    email.next_attempt_at = None
-    email.claimed_until = None
-    email.last_error = ""
-    fields = ["sent_at", "attempts", "next_attempt_at", "claimed_until", "last_error"]
-    if email.erase_body_when_sent:
-        email.body = "(erased once sent: it held a link that signs its reader in)"
-        fields.append("body")
-    email.save(update_fields=fields)
-    return "sent"
 
 
 # Replies ---------------------------------------------------------------------
@@ -195,7 +142,7 @@ def moderators_of(post: Post):
         ).distinct()
     teachers = Membership.objects.filter(role=Membership.Role.INSTRUCTOR).values("user_id")
     return people.filter(
-        Q(is_superuser=True) | (Q(groups__name="Moderators") & ~Q(pk__in=teachers))
+        Q(is_superuser=True) | (Q(groups__name=MODERATORS_GROUP) & ~Q(pk__in=teachers))
     ).distinct()
 
 
@@ -214,7 +161,7 @@ def notify_moderators(post: Post, why: str) -> None:
     excerpt = post.body if len(post.body) <= 500 else post.body[:500] + "…"
     where = f" in {post.classroom}" if post.classroom_id else ""
     body = (
-        f"A {spam.comment_type(post)} by {post.author_name} on “{post.document.title}”{where} "
+        f"A {post.kind} by {post.author_name} on “{post.document.title}”{where} "
         f"is waiting for a moderator.\n\nWhy: {why}\n\n{excerpt}\n\n"
         f"Review it: {admin_url(post)}\n"
     )

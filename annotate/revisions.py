@@ -3,20 +3,19 @@ Texts that change: a new revision moves every annotation to its passage in
 the new text, or makes it an orphan that is kept, listed and never lost.
 
 `revise_document` is what the admin and the seed loader call; the moving is
-a background task that records its progress on the revision.
+a background task (tasks.relocate_annotations) that records its progress on
+the revision and calls `relocate_one` for each annotation.
 """
 
 from django.db import transaction
-from django.tasks import task
 from django.utils import timezone
 
-from .anchoring import anchor_at, relocate
+from . import notifications, tasks
+from .anchoring import anchor_at
 from .background import enqueue
 from .models import AnchorPlacement, Document, Post, PostEvent, Revision, discussion_url
-from .notifications import queue_email
+from .relocation import relocate
 from .site import absolute
-
-PROGRESS_EVERY = 50
 
 
 @transaction.atomic
@@ -31,7 +30,7 @@ def revise_document(document: Document, text: str, *, by=None, note: str = "") -
         revision.relocation = Revision.Relocation.QUEUED
         revision.relocation_total = total
         revision.save(update_fields=["relocation", "relocation_total"])
-        enqueue(relocate_annotations, revision.pk)
+        enqueue(tasks.relocate_annotations, revision.pk)
     return revision
 
 
@@ -39,32 +38,6 @@ def annotations_to_move(document: Document):
     return Post.objects.filter(
         document=document, start__isnull=False, orphaned_at=None, deleted_at=None
     ).exclude(revision_id=document.current_revision_id)
-
-
-@task
-def relocate_annotations(revision_id: int) -> dict:
-    """Move each annotation of earlier revisions into this one, or orphan it."""
-    revision = Revision.objects.select_related("document").get(pk=revision_id)
-    document = revision.document
-    if document.current_revision_id != revision.pk:
-        # A newer revision exists; its own task moves everything there.
-        Revision.objects.filter(pk=revision.pk).update(relocation=Revision.Relocation.DONE)
-        return {"superseded": True}
-    Revision.objects.filter(pk=revision.pk).update(relocation=Revision.Relocation.RUNNING)
-    counts = {"moved": 0, "changed": 0, "orphaned": 0, "unchanged": 0}
-    posts = list(annotations_to_move(document).select_related("revision", "author"))
-    for done, post in enumerate(posts, start=1):
-        counts[relocate_one(post, revision)] += 1
-        if done % PROGRESS_EVERY == 0:
-            Revision.objects.filter(pk=revision.pk).update(relocation_done=done)
-    Revision.objects.filter(pk=revision.pk).update(
-        relocation=Revision.Relocation.DONE,
-        relocation_done=len(posts),
-        moved=counts["moved"],
-        changed=counts["changed"],
-        orphaned=counts["orphaned"],
-    )
-    return counts
 
 
 @transaction.atomic
@@ -115,16 +88,16 @@ def tell_author_of_orphan(post: Post, revision: Revision) -> None:
     if author is None or not author.is_active:
         return
     document_url = absolute(post.get_absolute_url())
+    earlier = discussion_url(post.document, post.classroom, revision=post.revision.number)
     body = (
         f"The text “{revision.document.title}” was revised, and the passage you annotated "
         f"is no longer in it:\n\n“{post.original_exact or post.exact}”\n\n"
         f"Your note and its replies are kept, listed under the text as a note on a passage "
         f"that has changed: {document_url}\n\n"
         f"The earlier version, with your note where it was: "
-        f"{absolute(discussion_url(post.document, post.classroom))}"
-        f"?revision={post.revision.number}\n"
+        f"{absolute(earlier)}\n"
     )
-    queue_email(
+    notifications.queue_email(
         author,
         f"[annotate] The passage you annotated in {revision.document.title} changed",
         body,

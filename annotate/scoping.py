@@ -10,6 +10,9 @@ from django.db.models import Q
 
 from .models import Classroom, Document, Membership, Post, Reading
 
+# The group whose staff members moderate (migration 0003 creates it).
+MODERATORS_GROUP = "Moderators"
+
 
 def taught_classrooms(user):
     if user.is_superuser:

@@ -14,8 +14,8 @@ SITE_NAME = "annotate"
 
 def site_url() -> str:
     """The site's address with scheme and port, without a trailing slash."""
-    if settings.SITE_URL:
-        return settings.SITE_URL
+    if settings.SITE_URL or settings.LAPTOP_URL:
+        return settings.SITE_URL or settings.LAPTOP_URL
     hosts = [host for host in settings.ALLOWED_HOSTS if host not in ("*", "") and host[0] != "."]
     return f"https://{hosts[0]}" if hosts else "http://localhost"
 
@@ -25,6 +25,12 @@ def site_domain() -> str:
     return site_url().split("://", 1)[-1]
 
 
-def absolute(path: str) -> str:
-    """A path on this site as a full address for an email or another service."""
+def absolute(path: str, request=None) -> str:
+    """
+    A path on this site as a full address, for an email, another service or
+    a page to copy from: on SITE_URL when it is set, else at the address
+    `request` came to (when there is one), else at `site_url()`.
+    """
+    if request is not None and not settings.SITE_URL:
+        return request.build_absolute_uri(path)
     return site_url() + path

@@ -10,10 +10,18 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 from django.http import Http404, HttpRequest
-from django.urls import reverse
 
 from .discussion import THREAD_DEPTH
-from .models import Classroom, Document, Membership, Post, Reading, discussion_url
+from .models import (
+    Classroom,
+    Document,
+    Membership,
+    Post,
+    Reading,
+    discussion_url,
+    revision_diff_url,
+    text_url,
+)
 
 STAFF = "staff"
 """The role of a superuser in any class: they see everything."""
@@ -31,17 +39,19 @@ class Space:
     def url(self) -> str:
         return discussion_url(self.document, self.classroom)
 
+    def revision_url(self, number: int) -> str:
+        return discussion_url(self.document, self.classroom, revision=number)
+
+    def diff_url(self, number: int) -> str:
+        return revision_diff_url(self.document, self.classroom, number)
+
     @property
     def create_url(self) -> str:
-        if self.classroom is None:
-            return reverse("create_post", args=[self.document.slug])
-        return reverse("class_create_post", args=[self.classroom.slug, self.document.slug])
+        return text_url("create_post", self.document, self.classroom)
 
     @property
     def jsonld_url(self) -> str:
-        if self.classroom is None:
-            return reverse("annotations_jsonld", args=[self.document.slug])
-        return reverse("class_annotations_jsonld", args=[self.classroom.slug, self.document.slug])
+        return text_url("annotations_jsonld", self.document, self.classroom)
 
     def posts(self):
         return Post.objects.for_document(self.document, self.classroom)

@@ -7,6 +7,7 @@ database: the tasks in tasks.py decide what an answer does to a post.
 """
 
 import functools
+import hashlib
 import ssl
 from dataclasses import dataclass
 from datetime import UTC
@@ -18,10 +19,10 @@ from django.http import HttpRequest
 
 from . import site
 from .models import Membership, Post, Verdict
+from .scoping import MODERATORS_GROUP
 
-AKISMET_DEFAULT_API_URL = "https://rest.akismet.com"
-HONEYPOT_FIELD = "website"
-MODERATORS_GROUP = "Moderators"
+# Akismet's own service, where AKISMET_API_URL points unless it is set.
+AKISMET_SERVICE_URL = "https://rest.akismet.com"
 
 # The client class; tests swap in the akismet package's TestSyncClient.
 client_class: type[akismet.SyncClient] = akismet.SyncClient
@@ -62,11 +63,16 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
+def api_url() -> str:
+    """Where Akismet's API is: its own service, or a stand-in set as AKISMET_API_URL."""
+    return (settings.AKISMET_API_URL or AKISMET_SERVICE_URL).rstrip("/")
+
+
 def http_client() -> httpx.Client:
     """The HTTP client for Akismet's API (or the stand-in at AKISMET_API_URL)."""
     transport = None
-    if settings.AKISMET_API_URL.rstrip("/") != AKISMET_DEFAULT_API_URL:
-        transport = RebasedTransport(settings.AKISMET_API_URL, verify=tls_context())
+    if api_url() != AKISMET_SERVICE_URL:
+        transport = RebasedTransport(api_url(), verify=tls_context())
     return httpx.Client(
         headers={"User-Agent": akismet.USER_AGENT},
         timeout=settings.AKISMET_TIMEOUT,
@@ -101,12 +107,6 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def comment_type(post: Post) -> str:
-    if post.parent_id:
-        return "reply"
-    return "annotation" if post.is_annotation else "comment"
-
-
 def _gmt(moment) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -125,14 +125,14 @@ def build_payload(request: HttpRequest | None, post: Post) -> dict:
         "user_agent": meta.get("HTTP_USER_AGENT", ""),
         "referrer": meta.get("HTTP_REFERER", ""),
         "permalink": site.absolute(post.get_absolute_url()),
-        "comment_type": comment_type(post),
+        "comment_type": post.kind,
         "comment_author": user.display_name,
         "comment_author_email": user.email,
         "comment_content": post.body,
         "comment_date_gmt": _gmt(post.created_at),
         "blog_lang": settings.LANGUAGE_CODE,
         "blog_charset": "UTF-8",
-        "honeypot_field_name": HONEYPOT_FIELD,
+        "honeypot_field_name": settings.ACCOUNT_SIGNUP_FORM_HONEYPOT_FIELD,
         "user_role": user_role(user, post.classroom_id),
     }
     # A text with no words yet can still take page comments; it was never modified.
@@ -210,7 +210,12 @@ def status() -> dict:
     """Key verification and usage for the admin's Akismet page."""
     if not is_enabled():
         return {"enabled": False}
-    info: dict = {"enabled": True, "site_url": site_url(), "api_url": settings.AKISMET_API_URL}
+    info: dict = {
+        "enabled": True,
+        "site_url": site_url(),
+        "api_url": api_url(),
+        "settings": settings_fingerprint(),
+    }
     with http_client() as http:
         akismet_client = client(http)
         try:
@@ -224,6 +229,12 @@ def status() -> dict:
             except akismet.AkismetError as error:
                 info["usage_error"] = _describe(error)
     return info
+
+
+def settings_fingerprint() -> str:
+    """Which key, site URL and endpoint an answer about the key was given for (not the key)."""
+    said = f"{settings.AKISMET_API_KEY}|{site_url()}|{api_url()}"
+    return hashlib.sha256(said.encode()).hexdigest()[:16]
 
 
 def _describe(error: Exception) -> str:

@@ -1,10 +1,13 @@
 """
-Background work: spam checks, reports to Akismet, email, and upkeep.
+Background work, every task of it: spam checks, reports to Akismet, email,
+moving annotations into a revised text, and upkeep.
 
 Tasks run through django.tasks: right after the request on a laptop
-(ImmediateBackend), in `manage.py db_worker` on a server. A task that fails
-for an outside reason (Akismet, the mail server) records why and leaves its
-work due again; the `run_maintenance` sweep (after posts, and from cron on a
+(ImmediateBackend), in `manage.py db_worker` on a server. A task does the
+talking to the outside world, the claiming and the retrying; what an answer
+means for a post is decided in lifecycle.py. A task that fails for an
+outside reason (Akismet, the mail server) records why and leaves its work
+due again; the `run_maintenance` sweep (after posts, and from cron on a
 server) takes up whatever is due, so nothing depends on one task surviving.
 """
 
@@ -13,6 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
@@ -20,26 +24,22 @@ from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from . import spam
+from . import lifecycle, notifications, revisions, spam
 from .background import backoff, enqueue
 from .models import (
-    HeldReason,
     ModerationSettings,
     OutboundEmail,
     Post,
     PostEvent,
+    Revision,
     SpamCheck,
-    Verdict,
 )
-from .moderation import rule_outcome
-from .notifications import notify_moderators, notify_reply, send_digests, send_email
 
 logger = logging.getLogger(__name__)
 
-# How long a new post's first check may take before the sweep takes it up.
-CHECK_GRACE = timedelta(minutes=1)
-GIVE_UP_AFTER = timedelta(days=15)
 SWEEP_BATCH = 200
+# How often the relocation task writes its progress on the revision.
+PROGRESS_EVERY = 50
 
 
 def claim_lease() -> timedelta:
@@ -54,16 +54,9 @@ def unclaimed(field: str, now) -> Q:
 # Spam checks ---------------------------------------------------------------
 
 
-def held_for_check(post: Post) -> bool:
-    return post.status == Post.Status.PENDING and post.held_reason in {
-        HeldReason.CHECKING,
-        HeldReason.CHECK_FAILED,
-    }
-
-
 @task
 def check_post(post_id: int, recheck_reason: str = "") -> str:
-    """Ask Akismet about a post and apply the answer (never over a moderator)."""
+    """Ask Akismet about a post; lifecycle decides what its answer does."""
     now = timezone.now()
     claimable = SpamCheck.objects.filter(post_id=post_id).filter(
         unclaimed("check_claimed_until", now)
@@ -75,24 +68,15 @@ def check_post(post_id: int, recheck_reason: str = "") -> str:
     if not claimable.update(check_claimed_until=now + claim_lease()):
         return "not due" if SpamCheck.objects.filter(post_id=post_id).exists() else "gone"
     spam_check = SpamCheck.objects.select_related("post").get(post_id=post_id)
-    post = spam_check.post
-    if recheck_reason in ("", "cron_retry") and not held_for_check(post):
+    if recheck_reason in ("", "cron_retry") and not spam_check.post.waiting_for_check:
         SpamCheck.objects.filter(post_id=post_id).update(check_claimed_until=None)
         return "already checked"
     try:
         result = spam.check(spam_check.payload, recheck_reason=recheck_reason)
     except spam.SpamCheckError as error:
         return _check_failed(post_id, str(error))
-    return _apply_verdict(post_id, result.verdict)
-
-
-def _apply_verdict(post_id: int, verdict: str) -> str:
     with transaction.atomic():
-        post = (
-            Post.objects.select_for_update(of=("self",))
-            .select_related("document", "author")
-            .get(pk=post_id)
-        )
+        post = _locked_post(post_id)
         now = timezone.now()
         SpamCheck.objects.filter(post_id=post_id).update(
             attempts=F("attempts") + 1,
@@ -102,62 +86,34 @@ def _apply_verdict(post_id: int, verdict: str) -> str:
             check_claimed_until=None,
             final_at=Coalesce("final_at", Value(now)),
         )
-        was_held_for_check = held_for_check(post)
-        post.record_verdict(verdict)
-        if post.moderated:
-            return "recorded; a moderator already decided"
-        if verdict != Verdict.HAM:
-            return verdict
-        if was_held_for_check:
-            apply_rules(post, SpamCheck.objects.get(post_id=post_id).payload)
-        return post.status
+        return lifecycle.akismet_answered(post, result.verdict, spam_check.payload)
 
 
-def apply_rules(post: Post, payload: dict) -> None:
-    """Publish, hold or mark spam by the moderation rules; tell moderators of a hold."""
-    rules = ModerationSettings.load()
-    outcome = rule_outcome(post, payload, rules, trusted=spam.is_trusted(post.author))
-    if outcome.status == Post.Status.SPAM:
-        post.mark_spam_by_rule(outcome.detail)
-    elif outcome.status == Post.Status.PENDING:
-        post.hold(outcome.held_reason, detail=outcome.detail)
-        notify_moderators(post, outcome.detail)
-    else:
-        first_time = post.first_published_at is None
-        post.publish(detail="Passed the spam check and the moderation rules.")
-        if first_time:  # an edit published again is not news to the parent's author
-            notify_reply(post)
+def _locked_post(post_id: int) -> Post:
+    """The post, locked until the transaction ends: a moderator deciding meanwhile waits."""
+    return (
+        Post.objects.select_for_update(of=("self",))
+        .select_related("document", "author")
+        .get(pk=post_id)
+    )
 
 
 def _check_failed(post_id: int, error: str) -> str:
     with transaction.atomic():
-        post = Post.objects.select_for_update().get(pk=post_id)
+        post = _locked_post(post_id)
         spam_check = SpamCheck.objects.select_for_update().get(post_id=post_id)
-        now = timezone.now()
         spam_check.attempts += 1
         spam_check.last_error = error
         spam_check.check_claimed_until = None
-        fields = ["attempts", "last_error", "check_claimed_until", "next_attempt_at"]
-        if not held_for_check(post) or post.moderated:
-            spam_check.next_attempt_at = None
-            spam_check.save(update_fields=fields)
-            post.record(PostEvent.Kind.AKISMET_ERROR, detail=error)
-            return "error recorded"
-        if now - post.created_at >= GIVE_UP_AFTER:
-            spam_check.next_attempt_at = None
-            spam_check.save(update_fields=fields)
-            post.note_check_failing(
-                HeldReason.CHECK_ABANDONED,
-                f"No verdict after {spam_check.attempts} attempts; last error: {error}",
-            )
-            notify_moderators(post, "Akismet could not check this post; it needs a moderator.")
-            return "gave up"
-        spam_check.next_attempt_at = now + backoff(spam_check.attempts)
-        spam_check.save(update_fields=fields)
-        post.note_check_failing(
-            HeldReason.CHECK_FAILED,
-            f"{error} Next attempt at {spam_check.next_attempt_at:%Y-%m-%d %H:%M} UTC.",
+        was_waiting = post.waiting_for_check and not post.moderated
+        spam_check.next_attempt_at = lifecycle.akismet_unreachable(
+            post, error, attempts=spam_check.attempts
         )
+        spam_check.save(
+            update_fields=["attempts", "last_error", "check_claimed_until", "next_attempt_at"]
+        )
+        if spam_check.next_attempt_at is None:
+            return "gave up" if was_waiting else "error recorded"
         enqueue(check_post, post_id, "cron_retry", run_after=spam_check.next_attempt_at)
         return "will retry"
 
@@ -216,6 +172,104 @@ def submit_report(post_id: int) -> str:
     return "sent"
 
 
+# Email -----------------------------------------------------------------------------
+
+
+def email_lease() -> timedelta:
+    """How long a claim on an email holds: longer than the mail server's own timeout."""
+    timeout = settings.MAILERS["default"].get("OPTIONS", {}).get("timeout", 10)
+    return timedelta(seconds=60 + 2 * timeout)
+
+
+@task
+def send_email(email_id: int) -> str:
+    """Send one email of the outbox (notifications.queue_email put it there)."""
+    now = timezone.now()
+    # The claim is taken before talking to the mail server, so that workers
+    # and sweeps running at once send each email once.
+    claimed = (
+        OutboundEmail.objects.filter(pk=email_id, sent_at=None, withheld_at=None)
+        .filter(unclaimed("claimed_until", now))
+        .update(claimed_until=now + email_lease())
+    )
+    if not claimed:
+        return "already sent"
+    email = OutboundEmail.objects.select_related("recipient").get(pk=email_id)
+    if not notifications.may_still_receive(email):
+        email.withheld_at = timezone.now()
+        email.next_attempt_at = None
+        email.claimed_until = None
+        email.last_error = "Not sent: the recipient is no longer allowed to read it."
+        email.save(update_fields=["withheld_at", "next_attempt_at", "claimed_until", "last_error"])
+        return "withheld"
+    try:
+        EmailMessage(
+            subject=email.subject, body=email.body, to=email.to, headers=email.headers
+        ).send()
+    except Exception as error:  # any failure of the mail server: keep it and retry
+        email.attempts += 1
+        email.last_error = f"{type(error).__name__}: {error}"
+        email.next_attempt_at = timezone.now() + backoff(email.attempts)
+        email.claimed_until = None
+        email.save(update_fields=["attempts", "last_error", "next_attempt_at", "claimed_until"])
+        logger.warning("Email %s not sent (attempt %s): %s", email.pk, email.attempts, error)
+        enqueue(send_email, email.pk, run_after=email.next_attempt_at)
+        return "will retry"
+    email.sent_at = timezone.now()
+    email.attempts += 1
+    email.next_attempt_at = None
+    email.claimed_until = None
+    email.last_error = ""
+    fields = ["sent_at", "attempts", "next_attempt_at", "claimed_until", "last_error"]
+    if email.erase_body_when_sent:
+        email.body = "(erased once sent: it held a link that signs its reader in)"
+        fields.append("body")
+    email.save(update_fields=fields)
+    return "sent"
+
+
+# Revised texts -----------------------------------------------------------------------
+
+
+@task
+def relocate_annotations(revision_id: int) -> dict:
+    """Move each annotation of earlier revisions into this one, or orphan it."""
+    revision = Revision.objects.select_related("document").get(pk=revision_id)
+    document = revision.document
+    if document.current_revision_id != revision.pk:
+        # A newer revision exists; its own task moves everything there.
+        Revision.objects.filter(pk=revision.pk).update(relocation=Revision.Relocation.DONE)
+        return {"superseded": True}
+    Revision.objects.filter(pk=revision.pk).update(relocation=Revision.Relocation.RUNNING)
+    counts = {"moved": 0, "changed": 0, "orphaned": 0, "unchanged": 0}
+    posts = list(revisions.annotations_to_move(document).select_related("revision", "author"))
+    for done, post in enumerate(posts, start=1):
+        counts[revisions.relocate_one(post, revision)] += 1
+        if done % PROGRESS_EVERY == 0:
+            Revision.objects.filter(pk=revision.pk).update(relocation_done=done)
+    Revision.objects.filter(pk=revision.pk).update(
+        relocation=Revision.Relocation.DONE,
+        relocation_done=len(posts),
+        moved=counts["moved"],
+        changed=counts["changed"],
+        orphaned=counts["orphaned"],
+    )
+    return counts
+
+
+# Akismet's own state -------------------------------------------------------------------
+
+
+@task
+def check_akismet_status() -> dict:
+    """Verify the key and read usage, for the admin's Akismet page (which never waits on it)."""
+    row = ModerationSettings.load()
+    row.akismet_status = spam.status()
+    row.akismet_checked_at = timezone.now()
+    row.save(update_fields=["akismet_status", "akismet_checked_at"])
+    return row.akismet_status
+
+
 # Upkeep ------------------------------------------------------------------------
 
 
@@ -251,7 +305,7 @@ def run_maintenance() -> dict:
     emails = sum(send_email.call(email_id) not in NOTHING_DONE for email_id in list(due_emails))
 
     deleted = delete_old_spam(now - timedelta(days=rules.spam_retention_days))
-    digests = send_digests()
+    digests = notifications.send_digests()
     erased = erase_private_data(now - timedelta(days=rules.privacy_retention_days))
     abandoned = fail_abandoned_task_rows(now - ABANDONED_TASK_AFTER)
     return {

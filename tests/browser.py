@@ -1,11 +1,12 @@
-"""What the browser tests share: signing in as a person would, axe, and fixture data."""
+"""
+What the browser tests share: finding a phrase on the page, signing in as a
+person would, and axe. Their data comes from tests/factories.py.
+"""
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from annotate.anchoring import anchor_at
-from annotate.models import Document, Post, User
-from annotate.rendering import render_markdown
+from tests.factories import PASSWORD
 
 # The first occurrence of a phrase in the text's paragraphs, as a DOM Range (or null).
 PHRASE_RANGE = """(phrase) => {
@@ -23,7 +24,16 @@ PHRASE_RANGE = """(phrase) => {
   return null;
 }"""
 
-PASSWORD = "correct horse 42"  # what tests/conftest.py gives its users
+# Selects that phrase as a reader would, scrolled into view; false if it is not there.
+SELECT_PHRASE = f"""(phrase) => {{
+  const range = ({PHRASE_RANGE})(phrase);
+  if (!range) return false;
+  range.startContainer.parentElement.scrollIntoView({{block: "center", behavior: "instant"}});
+  getSelection().removeAllRanges();
+  getSelection().addRange(range);
+  return true;
+}}"""
+
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
@@ -46,33 +56,3 @@ def fill_sign_in_form(page: Page, email: str) -> None:
     page.get_by_role("button", name="Sign In").click()
     expect(page.locator(".signed-in-as")).to_be_visible()
     page.wait_for_load_state()  # scripts have run: the page is ready for readers
-
-
-def annotate(document: Document, author: User, phrase: str, body: str) -> Post:
-    """An annotation on the first occurrence of `phrase`, made without a browser."""
-    start = document.text.index(phrase)
-    anchor = anchor_at(document.text, start, start + len(phrase))
-    return Post.objects.create(
-        document=document,
-        author=author,
-        revision=document.current_revision,
-        exact=anchor.exact,
-        prefix=anchor.prefix,
-        suffix=anchor.suffix,
-        start=anchor.start,
-        end=anchor.end,
-        body=body,
-        body_html=render_markdown(body),
-    )
-
-
-def comment(document: Document, author: User, body: str, *, parent: Post | None = None) -> Post:
-    """A page comment, or a reply to `parent`, made without a browser."""
-    return Post.objects.create(
-        document=document,
-        author=author,
-        parent=parent,
-        depth=parent.depth + 1 if parent else 0,
-        body=body,
-        body_html=render_markdown(body),
-    )

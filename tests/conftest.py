@@ -2,9 +2,13 @@ import os
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.core.management import call_command
 
 from annotate.models import Document, ModerationSettings, User
+from annotate.tasks import run_maintenance
+from tests.factories import MODERATORS, make_document, make_user
 
 # Playwright runs an event loop in the test thread; the live server's
 # database work happens in its own thread, so Django's guard does not apply.
@@ -53,6 +57,37 @@ def run_background_work(client, django_capture_on_commit_callbacks):
     return client
 
 
+@pytest.fixture
+def run_tasks(django_capture_on_commit_callbacks):
+    """Call something and run the background work it queues, as once its transaction commits."""
+
+    def run(callable_, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return callable_(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def sweep(run_tasks):
+    """Run the upkeep sweep as cron would, with the work it queues."""
+
+    def run() -> dict:
+        return run_tasks(run_maintenance.call)
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """
+    Each test starts with an empty cache: sign-in rate limits (which the live
+    server would count across the whole session, answering 429 after some
+    thirty browser sign-ins) and the upkeep sweep's once-a-minute mark.
+    """
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -72,14 +107,6 @@ def plain_static_files(settings):
     }
 
 
-def make_user(display_name: str, email: str, **extra) -> User:
-    user = User.objects.create_user(
-        email=email, password="correct horse 42", display_name=display_name, **extra
-    )
-    user.emailaddress_set.create(email=email, verified=True, primary=True)
-    return user
-
-
 @pytest.fixture
 def author(db) -> User:
     return make_user("Ada Author", "ada@example.com")
@@ -96,6 +123,18 @@ def moderator(db) -> User:
 
 
 @pytest.fixture
+def moderators_group(moderator) -> User:
+    """The moderator, in the Moderators group: the one who gets the moderators' emails."""
+    moderator.groups.add(Group.objects.get_or_create(name=MODERATORS)[0])
+    return moderator
+
+
+@pytest.fixture
+def superuser(db) -> User:
+    return make_user("Sue Super", "sue@example.com", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
 def seeded(db) -> Document:
     """The seed text, loaded as `make run` loads it."""
     call_command("load_seeds", verbosity=0)
@@ -104,9 +143,8 @@ def seeded(db) -> Document:
 
 @pytest.fixture
 def document(db) -> Document:
-    document = Document.objects.create(slug="sample", title="Sample text")
-    document.revise("First paragraph, with some words.\n\nSecond paragraph follows here.")
-    return Document.objects.with_text().get(pk=document.pk)
+    """The sample text: two short paragraphs."""
+    return make_document()
 
 
 @pytest.fixture(scope="session")

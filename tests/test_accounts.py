@@ -11,8 +11,9 @@ from bs4 import BeautifulSoup
 from django.core import mail
 from django.core.cache import cache
 
-from annotate.models import Post, User
+from annotate.models import User
 from annotate.site import site_url
+from tests.factories import make_post
 
 # Account email goes out from the outbox once each request commits.
 pytestmark = pytest.mark.usefixtures("run_background_work")
@@ -160,9 +161,7 @@ def test_the_header_names_the_reader_and_the_reading_page_never_shows_the_email(
     # The one-off "Confirmation email sent to ..." message, shown to the reader alone.
     client.get("/privacy/")
     dana = User.objects.get(email="dana@example.com")
-    Post.objects.create(
-        document=seeded, author=dana, body="A first thought.", body_html="<p>A first thought.</p>"
-    )
+    make_post(seeded, dana, "A first thought.")
 
     page = client.get("/texts/execute-the-pows/")
 

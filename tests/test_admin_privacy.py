@@ -19,17 +19,14 @@ from annotate.models import (
     Document,
     Flag,
     HeldReason,
-    Membership,
     ModerationSettings,
     Post,
     PostEvent,
     Reading,
-    SpamCheck,
     User,
 )
-from annotate.rendering import render_markdown
-from annotate.spam import MODERATORS_GROUP
-from tests.conftest import make_user
+from annotate.scoping import MODERATORS_GROUP
+from tests.factories import make_class, make_moderator, make_post, make_user
 
 STUDENT_EMAIL = "ada.student@example.com"
 CLASSMATE_EMAIL = "cal.classmate@example.com"
@@ -37,6 +34,8 @@ IP = "203.0.113.77"
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) PrivacyProbe/1.0"
 REFERRER = "https://referrer.example/privacy-probe"
 PERSONAL = [STUDENT_EMAIL, CLASSMATE_EMAIL, IP, USER_AGENT, REFERRER]
+# Who sent each post, as the spam-check snapshot the site keeps records it.
+SENDER = {"user_ip": IP, "user_agent": USER_AGENT, "referrer": REFERRER}
 PASSAGE = "more paranoid at the end of the war"
 
 
@@ -78,54 +77,18 @@ def moderators_group() -> Group:
     return group
 
 
-def make_post(document, author, body, *, passage="", **fields) -> Post:
-    """A post with the spam-check snapshot the site keeps of who sent it."""
-    anchor = {}
-    if passage:
-        start = document.text.index(passage)
-        anchor = {
-            "revision": document.current_revision,
-            "exact": passage,
-            "start": start,
-            "end": start + len(passage),
-        }
-    post = Post.objects.create(
-        document=document, author=author, body=body, body_html=render_markdown(body), **anchor,
-        **fields,
-    )  # fmt: skip
-    SpamCheck.objects.create(
-        post=post,
-        payload={
-            "user_ip": IP,
-            "user_agent": USER_AGENT,
-            "referrer": REFERRER,
-            "comment_type": "annotation" if passage else "comment",
-            "comment_author": author.display_name,
-            "comment_author_email": author.email,
-            "comment_content": body,
-        },
-    )
-    return post
-
-
 def class_desk(class_text: Document, public_text: Document) -> ClassDesk:
-    group = moderators_group()
-    classroom = Classroom.objects.create(name="Modern History", slug="history", term="Spring")
+    moderators_group()  # with its permissions, before anyone joins it
+    instructor = make_moderator("Tess Teacher", "tess@example.com")
+    moderator = make_moderator()
+    superuser = make_user("Sue Super", "sue@example.com", is_staff=True, is_superuser=True)
+    student = make_user("Ada Author", STUDENT_EMAIL)
+    classmate = make_user("Cal Classmate", CLASSMATE_EMAIL)
+    classroom = make_class(term="Spring", instructor=instructor, students=[student, classmate])
     class_text.is_public = False
     class_text.save(update_fields=["is_public"])
     Reading.objects.create(classroom=classroom, document=class_text, instructions="Read closely.")
     Reading.objects.create(classroom=classroom, document=public_text)
-
-    instructor = make_user("Tess Teacher", "tess@example.com", is_staff=True)
-    moderator = make_user("Mo Moderator", "mo@example.com", is_staff=True)
-    instructor.groups.add(group)
-    moderator.groups.add(group)
-    superuser = make_user("Sue Super", "sue@example.com", is_staff=True, is_superuser=True)
-    student = make_user("Ada Author", STUDENT_EMAIL)
-    classmate = make_user("Cal Classmate", CLASSMATE_EMAIL)
-    Membership.objects.create(classroom=classroom, user=instructor, role="instructor")
-    Membership.objects.create(classroom=classroom, user=student)
-    Membership.objects.create(classroom=classroom, user=classmate)
 
     annotation = make_post(
         class_text,
@@ -133,15 +96,22 @@ def class_desk(class_text: Document, public_text: Document) -> ClassDesk:
         "Paranoia grew after victory.",
         passage=PASSAGE,
         classroom=classroom,
+        sender=SENDER,
         status=Post.Status.PENDING,
         held_reason=HeldReason.FLAGS,
         flag_count=1,
     )
     annotation.record(PostEvent.Kind.FLAGGED, actor=classmate, detail="Off topic")
     reply = make_post(
-        class_text, instructor, "Why then?", classroom=classroom, parent=annotation, depth=1
+        class_text,
+        instructor,
+        "Why then?",
+        classroom=classroom,
+        parent=annotation,
+        sender=SENDER,
+        depth=1,
     )
-    public_post = make_post(public_text, classmate, "A public thought.")
+    public_post = make_post(public_text, classmate, "A public thought.", sender=SENDER)
     flag = Flag.objects.create(
         post=annotation, reporter=classmate, reason=Flag.Reason.OFF_TOPIC, note="Not the text."
     )

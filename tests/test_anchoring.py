@@ -14,6 +14,7 @@ from annotate.anchoring import (
     validate_anchor,
 )
 from annotate.models import Document, normalize_text
+from tests.factories import make_document
 
 FAMILY = "👩\u200d👩\u200d👧\u200d👦"  # one grapheme, seven code points, eleven UTF-16 units
 CAFE = "Cafe\u0301"  # "Café" with a combining acute accent: five code points
@@ -138,8 +139,9 @@ def test_windows_line_endings_are_normalised_before_anchoring():
 
 
 def test_a_revised_document_stores_normalised_text_so_browser_offsets_hold(db):
-    document = Document.objects.create(slug="crlf", title="CRLF")
-    document.revise("Alpha\r\nbeta\r\n\r\nGamma \U0001f600 delta\r\n")
+    document = make_document(
+        "Alpha\r\nbeta\r\n\r\nGamma \U0001f600 delta\r\n", slug="crlf", title="CRLF"
+    )
 
     text = Document.objects.with_text().get(pk=document.pk).text
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import pytest
 from bs4 import BeautifulSoup
-from django.contrib.auth.models import Group
 from django.test import Client
 
 from annotate.models import (
@@ -26,8 +25,7 @@ from annotate.models import (
     Reading,
     User,
 )
-from annotate.rendering import render_markdown
-from tests.conftest import make_user
+from tests.factories import make_class, make_document, make_moderator, make_post, make_user
 
 ROLES = ["anonymous", "student_a", "student_b", "instructor_a", "instructor_b", "superuser"]
 
@@ -59,33 +57,9 @@ class World:
         return {**vars(self), **self.posts, "student_b_user": self.people["student_b"]}
 
 
-def make_post(document, author, body, *, classroom=None, passage="", parent=None, **fields):
-    anchor = {}
-    if passage:
-        start = document.text.index(passage)
-        anchor = {
-            "revision": document.current_revision,
-            "exact": passage,
-            "start": start,
-            "end": start + len(passage),
-        }
-    return Post.objects.create(
-        document=document,
-        classroom=classroom,
-        author=author,
-        parent=parent,
-        depth=parent.depth + 1 if parent else 0,
-        body=body,
-        body_html=render_markdown(body),
-        **anchor,
-        **fields,
-    )
-
-
 def make_instructor(display_name: str, email: str, classroom: Classroom) -> User:
     """Staff in the Moderators group, teaching `classroom`, as docs/teaching.md sets one up."""
-    user = make_user(display_name, email, is_staff=True)
-    user.groups.add(Group.objects.get(name="Moderators"))
+    user = make_moderator(display_name, email)
     Membership.objects.create(classroom=classroom, user=user, role=Membership.Role.INSTRUCTOR)
     return user
 
@@ -118,14 +92,17 @@ def make_discussion(document, classroom, writer, teacher, prefix: str, passage: 
 
 @pytest.fixture
 def world(seeded, document) -> World:
-    class_a = Classroom.objects.create(name="Alpha History", slug="alpha")
-    class_b = Classroom.objects.create(name="Beta History", slug="beta")
+    class_a = make_class("Alpha History", "alpha")
+    class_b = make_class("Beta History", "beta")
     doc_a = seeded
     doc_a.is_public = False
     doc_a.save(update_fields=["is_public"])
-    doc_b = Document.objects.create(slug="beta-text", title="Beta text", is_public=False)
-    doc_b.revise("First paragraph of the beta text.\n\nSecond paragraph of the beta text.")
-    doc_b = Document.objects.with_text().get(pk=doc_b.pk)
+    doc_b = make_document(
+        "First paragraph of the beta text.\n\nSecond paragraph of the beta text.",
+        slug="beta-text",
+        title="Beta text",
+        is_public=False,
+    )
     public = document
     Reading.objects.create(classroom=class_a, document=doc_a)
     Reading.objects.create(classroom=class_b, document=doc_b)

@@ -9,13 +9,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from annotate.models import Post
-from tests.browser import (
-    PHRASE_RANGE,
-    annotate,
-    assert_no_axe_violations,
-    comment,
-    sign_in,
-)
+from tests.browser import PHRASE_RANGE, assert_no_axe_violations, sign_in
+from tests.factories import make_post
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -286,11 +281,13 @@ def test_page_comment_and_a_reply_make_two_thoughts(page: Page, seeded, author):
 def test_page_with_highlights_and_an_open_thread_has_no_wcag_violations(
     page: Page, seeded, author, stranger
 ):
-    first = annotate(seeded, author, "more paranoid", "Paranoia.")
-    annotate(seeded, stranger, "paranoid at the end", "Overlapping note.")
-    comment(seeded, stranger, "A reply.", parent=first)
-    annotate(seeded, stranger, "Mass executions took place", "Second paragraph.")
-    comment(seeded, author, "A comment.")
+    first = make_post(seeded, author, "Paranoia.", passage="more paranoid", context=True)
+    make_post(seeded, stranger, "Overlapping note.", passage="paranoid at the end", context=True)
+    make_post(seeded, stranger, "A reply.", parent=first)
+    make_post(
+        seeded, stranger, "Second paragraph.", passage="Mass executions took place", context=True
+    )
+    make_post(seeded, author, "A comment.")
     sign_in(page, author.email, next_path=seeded.get_absolute_url())
 
     highlight(page, "more ").click()
@@ -311,7 +308,13 @@ def test_page_with_highlights_and_an_open_thread_has_no_wcag_violations(
 def test_without_javascript_highlights_threads_and_page_comments_work(
     new_context, seeded, author, stranger
 ):
-    note = annotate(seeded, stranger, "forcibly repatriated the prisoners", "Operation Keelhaul.")
+    note = make_post(
+        seeded,
+        stranger,
+        "Operation Keelhaul.",
+        passage="forcibly repatriated the prisoners",
+        context=True,
+    )
     page = new_context(java_script_enabled=False).new_page()
     page.goto(seeded.get_absolute_url())
     mark = highlight(page, "forcibly repatriated the prisoners")

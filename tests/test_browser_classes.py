@@ -8,9 +8,9 @@ from django.core import mail
 from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
-from annotate.models import Classroom, Membership, Post, Reading
-from tests.browser import PASSWORD, sign_in
-from tests.conftest import make_user
+from annotate.models import Classroom, Post
+from tests.browser import sign_in
+from tests.factories import PASSWORD, make_class, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,13 +42,9 @@ def fresh_rate_limits():
 @pytest.fixture
 def classroom(seeded) -> Classroom:
     """Modern History reads the seed text, which only the class can see."""
-    teacher = make_user("Tess Teacher", "tess@example.com")
-    classroom = Classroom.objects.create(name="Modern History", slug="history")
-    Membership.objects.create(classroom=classroom, user=teacher, role=Membership.Role.INSTRUCTOR)
     seeded.is_public = False
     seeded.save(update_fields=["is_public"])
-    Reading.objects.create(classroom=classroom, document=seeded)
-    return classroom
+    return make_class(instructor=make_user("Tess Teacher", "tess@example.com"), readings=[seeded])
 
 
 def test_student_joins_by_the_link_annotates_the_class_reading_and_outsiders_see_nothing(

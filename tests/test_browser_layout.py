@@ -12,9 +12,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from annotate.models import Classroom, Membership, ModerationSettings, Post, Reading
-from tests.browser import PHRASE_RANGE, annotate, comment, sign_in
-from tests.conftest import make_user
+from annotate.models import ModerationSettings, Post, Reading
+from tests.browser import PHRASE_RANGE, SELECT_PHRASE, sign_in
+from tests.factories import make_class, make_post, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,15 +24,6 @@ SCREENS = [pytest.param(PHONE, id="390px"), pytest.param(LAPTOP, id="1366px")]
 
 # The passage in the seed's last paragraph, far down the page on a phone.
 LATE_PHRASE = "directly into Soviet labour camps"
-
-SELECT_PHRASE = f"""(phrase) => {{
-  const range = ({PHRASE_RANGE})(phrase);
-  if (!range) return false;
-  range.startContainer.parentElement.scrollIntoView({{block: "center", behavior: "instant"}});
-  getSelection().removeAllRanges();
-  getSelection().addRange(range);
-  return true;
-}}"""
 
 # Where a phrase of the text is on screen now.
 PHRASE_BOX = f"(phrase) => ({PHRASE_RANGE})(phrase)?.getBoundingClientRect().toJSON() ?? null"
@@ -125,11 +116,15 @@ def test_on_a_laptop_the_note_box_covers_neither_the_passage_nor_the_threads(
     reader_page, seeded, stranger
 ):
     # Threads on the paragraphs around the one being annotated.
-    first = annotate(seeded, stranger, "more paranoid at the end of the war", "Why? " * 40)
+    first = make_post(
+        seeded, stranger, "Why? " * 40, passage="more paranoid at the end of the war", context=True
+    )
     for number in range(4):
-        comment(seeded, stranger, f"Reply {number}, long enough to take some room.", parent=first)
-    annotate(seeded, stranger, "Mass executions took place", "On whose orders?")
-    annotate(seeded, stranger, "Soviet labour camps", "The Gulag.")
+        make_post(seeded, stranger, f"Reply {number}, long enough to take some room.", parent=first)
+    make_post(
+        seeded, stranger, "On whose orders?", passage="Mass executions took place", context=True
+    )
+    make_post(seeded, stranger, "The Gulag.", passage="Soviet labour camps", context=True)
     page = reader_page(LAPTOP)
     page.locator(f"#thread-{first.pk} summary").click()
     phrase = "victims were not only fightingmen"
@@ -149,9 +144,11 @@ def test_on_a_laptop_the_note_box_covers_neither_the_passage_nor_the_threads(
 
 
 def test_on_a_laptop_opening_a_thread_opens_no_gap_in_the_text(reader_page, seeded, stranger):
-    note = annotate(seeded, stranger, "more paranoid at the end of the war", "Why? " * 60)
+    note = make_post(
+        seeded, stranger, "Why? " * 60, passage="more paranoid at the end of the war", context=True
+    )
     for number in range(6):
-        comment(seeded, stranger, f"Reply {number}, long enough to take some room.", parent=note)
+        make_post(seeded, stranger, f"Reply {number}, long enough to take some room.", parent=note)
     page = reader_page(LAPTOP)
     paragraphs = page.locator("#text p[data-s]")
 
@@ -207,8 +204,7 @@ def test_skip_to_comments_reaches_the_comment_box_in_one_step(reader_page, scree
 
 
 def test_a_wide_table_on_a_phone_scrolls_and_says_so(new_context, seeded, author):
-    classroom = Classroom.objects.create(name="Modern History", slug="history")
-    Membership.objects.create(classroom=classroom, user=author)
+    classroom = make_class(students=[author])
     Reading.objects.create(
         classroom=classroom, document=seeded, instructions="Annotate two passages."
     )
@@ -265,7 +261,9 @@ def test_a_refused_note_shows_the_servers_reason_and_keeps_the_text(reader_page,
 
 @pytest.mark.parametrize("screen", SCREENS)
 def test_a_reply_to_a_post_deleted_meanwhile_says_so(reader_page, screen, seeded, stranger):
-    note = annotate(seeded, stranger, "Yalta and Potsdam", "Which conference?")
+    note = make_post(
+        seeded, stranger, "Which conference?", passage="Yalta and Potsdam", context=True
+    )
     page = reader_page(screen)
     page.locator("#text a.hl").click()
     thread = page.locator(f"#thread-{note.pk}")
@@ -300,10 +298,8 @@ def test_a_held_note_tells_its_author_why_it_waits(reader_page, screen, seeded):
 
 
 def test_a_teacher_reads_the_class_table_on_a_laptop_without_scrolling(new_context, seeded, author):
-    classroom = Classroom.objects.create(name="Modern History", slug="history")
     teacher = make_user("Tess Teacher", "tess@example.com")
-    Membership.objects.create(classroom=classroom, user=teacher, role=Membership.Role.INSTRUCTOR)
-    Reading.objects.create(classroom=classroom, document=seeded)
+    classroom = make_class(instructor=teacher, readings=[seeded])
     page = new_context(**LAPTOP).new_page()
     sign_in(page, teacher.email, next_path=classroom.get_absolute_url())
 

@@ -7,14 +7,8 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
 
-from tests.browser import (
-    PASSWORD,
-    annotate,
-    assert_no_axe_violations,
-    comment,
-    fill_sign_in_form,
-    sign_in,
-)
+from tests.browser import assert_no_axe_violations, fill_sign_in_form, sign_in
+from tests.factories import PASSWORD, make_post
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -105,8 +99,14 @@ def test_reading_page_fits_a_320px_screen_without_sideways_scrolling(
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
 
     # Signed in, with the toolbar, an open thread and its reply box.
-    note = annotate(seeded, stranger, "Soviet POWs who returned from German captivity", "Why?")
-    comment(seeded, stranger, "A reply with a-very-long-unbroken-word-" + "x" * 60, parent=note)
+    note = make_post(
+        seeded,
+        stranger,
+        "Why?",
+        passage="Soviet POWs who returned from German captivity",
+        context=True,
+    )
+    make_post(seeded, stranger, "A reply with a-very-long-unbroken-word-" + "x" * 60, parent=note)
     sign_in(page, author.email, next_path=seeded.get_absolute_url())
     page.locator("#text a.hl").click()
     page.get_by_role("link", name="Reply to Sam Stranger").first.click()
@@ -117,7 +117,7 @@ def test_reading_page_fits_a_320px_screen_without_sideways_scrolling(
 def test_keyboard_focus_is_never_hidden_behind_the_toolbar_on_a_small_screen(
     page: Page, seeded, author
 ):
-    comment(seeded, author, "A comment.")
+    make_post(seeded, author, "A comment.")
     page.set_viewport_size({"width": 320, "height": 640})
     page.emulate_media(reduced_motion="reduce")  # focus scrolls at once, not smoothly
     sign_in(page, author.email, next_path=seeded.get_absolute_url())
@@ -155,9 +155,10 @@ def test_keyboard_focus_is_never_hidden_behind_the_toolbar_on_a_small_screen(
 def test_reader_opens_an_earlier_revision_and_comes_back_to_the_current_one(
     page: Page, seeded, author
 ):
-    from annotate.revisions import relocate_annotations, revise_document
+    from annotate.revisions import revise_document
+    from annotate.tasks import relocate_annotations
 
-    note = annotate(seeded, author, "fightingmen", "One word in the source.")
+    note = make_post(seeded, author, "One word in the source.", passage="fightingmen", context=True)
     revision = revise_document(seeded, "A new first paragraph.\n\n" + seeded.text)
     relocate_annotations.call(revision.pk)
 

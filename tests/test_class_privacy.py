@@ -13,8 +13,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from annotate.models import Classroom, Document, HeldReason, Membership, Post, Reading, User
-from tests.conftest import make_user
-from tests.test_classes import make_post, page_text, reading_rows, soup
+from tests.factories import make_class, make_document, make_post, make_user
+from tests.test_classes import page_text, reading_rows, soup
 
 NOTICE = "Your classmates’ notes appear here once you have posted your own."
 HIDDEN = "/classes/history/texts/hidden/"
@@ -23,9 +23,8 @@ PASSAGE = "the first paragraph"
 
 
 def text(slug: str, title: str, *, is_public: bool = False) -> Document:
-    document = Document.objects.create(slug=slug, title=title, is_public=is_public)
-    document.revise(f"Words of {title}, in the first paragraph.\n\nAnd more in the second.")
-    return Document.objects.with_text().get(pk=document.pk)
+    words = f"Words of {title}, in the first paragraph.\n\nAnd more in the second."
+    return make_document(words, slug=slug, title=title, is_public=is_public)
 
 
 @pytest.fixture
@@ -46,8 +45,7 @@ def instructor(db) -> User:
 @pytest.fixture
 def classroom(instructor, hidden, open_text) -> Classroom:
     """Modern History reads one text with hide-until-posted and one without."""
-    classroom = Classroom.objects.create(name="Modern History", slug="history", term="Spring 2027")
-    Membership.objects.create(classroom=classroom, user=instructor, role=Membership.Role.INSTRUCTOR)
+    classroom = make_class(term="Spring 2027", instructor=instructor)
     Reading.objects.create(classroom=classroom, document=hidden, hide_until_posted=True)
     Reading.objects.create(classroom=classroom, document=open_text)
     return classroom
@@ -377,7 +375,7 @@ def assert_answers(answers, *, admitted: int, refused: int) -> None:
 @not_on_sqlite
 @pytest.mark.django_db(transaction=True)
 def test_joins_at_the_same_moment_admit_no_more_students_than_the_limit(slow_count):
-    classroom = Classroom.objects.create(name="Seminar", slug="seminar", member_limit=3)
+    classroom = make_class("Seminar", "seminar", member_limit=3)
     people = joiners(8)
 
     answers = at_once([(person, classroom.get_join_url()) for person in people])
@@ -389,9 +387,7 @@ def test_joins_at_the_same_moment_admit_no_more_students_than_the_limit(slow_cou
 @not_on_sqlite
 @pytest.mark.django_db(transaction=True)
 def test_joins_by_link_and_by_school_address_at_once_share_the_limit(slow_count):
-    classroom = Classroom.objects.create(
-        name="Seminar", slug="seminar", member_limit=2, allowed_domains="school.example"
-    )
+    classroom = make_class("Seminar", "seminar", member_limit=2, allowed_domains="school.example")
     by_link = [(person, classroom.get_join_url()) for person in joiners(3)]
     by_domain = [(person, "/classes/seminar/join/") for person in joiners(3, "school.example")]
 
@@ -402,11 +398,10 @@ def test_joins_by_link_and_by_school_address_at_once_share_the_limit(slow_count)
 
 
 def test_a_full_class_admits_nobody_by_school_address(client, db):
-    classroom = Classroom.objects.create(
-        name="Seminar", slug="seminar", member_limit=1, allowed_domains="school.example"
-    )
     first, second = joiners(2, "school.example")
-    Membership.objects.create(classroom=classroom, user=first)
+    classroom = make_class(
+        "Seminar", "seminar", member_limit=1, allowed_domains="school.example", students=[first]
+    )
     client.force_login(second)
 
     response = client.post("/classes/seminar/join/")

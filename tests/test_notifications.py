@@ -3,43 +3,24 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.utils import timezone
 
-from annotate.models import Classroom, DigestItem, Membership, OutboundEmail, Post, Reading
+from annotate.models import DigestItem, Membership, OutboundEmail, Post
 from annotate.notifications import unsubscribe_token
 from annotate.tasks import run_maintenance
-from tests.conftest import make_user
-
-
-@pytest.fixture
-def run_tasks(django_capture_on_commit_callbacks):
-    """Background work runs when the request's transaction commits, as in production."""
-
-    def run(callable_, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return callable_(*args, **kwargs)
-
-    return run
-
-
-def comment(client, document_url: str, body: str, parent: Post | None = None):
-    data = {"body": body}
-    if parent:
-        data["parent"] = parent.pk
-    return client.post(f"{document_url}posts/", data)
+from tests.factories import make_class, make_moderator, make_user, post_comment
 
 
 def test_a_reply_emails_the_author_with_a_link_and_a_one_click_unsubscribe(
     client, seeded, author, stranger, run_tasks
 ):
     client.force_login(author)
-    comment(client, seeded.get_absolute_url(), "Were the Allies wrong?")
+    post_comment(client, seeded, "Were the Allies wrong?")
     question = Post.objects.get()
 
     client.force_login(stranger)
-    run_tasks(comment, client, seeded.get_absolute_url(), "They had little choice.", question)
+    run_tasks(post_comment, client, seeded, "They had little choice.", parent=question)
 
     [email] = mail.outbox
     assert email.to == [author.email]
@@ -69,35 +50,35 @@ def test_no_email_for_replying_to_yourself_or_when_switched_off(
     client, seeded, author, stranger, run_tasks
 ):
     client.force_login(author)
-    comment(client, seeded.get_absolute_url(), "First thought.")
+    post_comment(client, seeded, "First thought.")
     first = Post.objects.get()
-    run_tasks(comment, client, seeded.get_absolute_url(), "And a second.", first)
+    run_tasks(post_comment, client, seeded, "And a second.", parent=first)
     assert mail.outbox == []
 
     author.email_on_reply = False
     author.save()
     client.force_login(stranger)
-    run_tasks(comment, client, seeded.get_absolute_url(), "A reply.", first)
+    run_tasks(post_comment, client, seeded, "A reply.", parent=first)
     assert mail.outbox == []
 
 
 def test_a_held_reply_emails_the_author_only_once_a_moderator_approves_it(
     client, seeded, author, stranger, moderator, run_tasks
 ):
-    from annotate import posting
+    from annotate import lifecycle
     from annotate.models import ModerationSettings
 
     client.force_login(author)
-    comment(client, seeded.get_absolute_url(), "A question?")
+    post_comment(client, seeded, "A question?")
     question = Post.objects.get()
     ModerationSettings.objects.update_or_create(pk=1, defaults={"moderation_keys": "casino"})
     client.force_login(stranger)
-    run_tasks(comment, client, seeded.get_absolute_url(), "casino talk", question)
+    run_tasks(post_comment, client, seeded, "casino talk", parent=question)
     held = Post.objects.get(body="casino talk")
     assert held.status == Post.Status.PENDING
     assert [email.to for email in mail.outbox] == []
 
-    run_tasks(posting.moderate, held, "approve", by=moderator)
+    run_tasks(lifecycle.decide, held, "approve", by=moderator)
     assert [email.to for email in mail.outbox] == [[author.email]]
 
 
@@ -105,30 +86,23 @@ def test_a_held_reply_emails_the_author_only_once_a_moderator_approves_it(
 def classroom(db, seeded):
     seeded.is_public = False
     seeded.save()
-    classroom = Classroom.objects.create(name="History 10", slug="history-10")
-    Reading.objects.create(classroom=classroom, document=seeded)
-    return classroom
+    return make_class("History 10", "history-10", readings=[seeded])
 
 
 def test_a_post_held_in_a_class_emails_its_instructors_not_other_moderators(
     client, seeded, classroom, author, run_tasks
 ):
-    teacher = make_user("Tess Teacher", "tess@example.com", is_staff=True)
-    other_teacher = make_user("Otto Other", "otto@example.com", is_staff=True)
-    site_moderator = make_user("Sita Site", "sita@example.com", is_staff=True)
-    group = Group.objects.get(name="Moderators")
-    for person in (teacher, other_teacher, site_moderator):
-        person.groups.add(group)
+    teacher = make_moderator("Tess Teacher", "tess@example.com")
+    other_teacher = make_moderator("Otto Other", "otto@example.com")
+    make_moderator("Sita Site", "sita@example.com")  # a site moderator, teaching no class
     Membership.objects.create(classroom=classroom, user=teacher, role="instructor")
-    elsewhere = Classroom.objects.create(name="Other class", slug="other")
-    Membership.objects.create(classroom=elsewhere, user=other_teacher, role="instructor")
+    make_class("Other class", "other", instructor=other_teacher)
     Membership.objects.create(classroom=classroom, user=author)
     seeded.premoderated = True
     seeded.save()
 
     client.force_login(author)
-    url = f"/classes/{classroom.slug}/texts/{seeded.slug}/"
-    run_tasks(comment, client, url, "Held for the teacher.")
+    run_tasks(post_comment, client, seeded, "Held for the teacher.", classroom=classroom)
 
     assert Post.objects.get().status == Post.Status.PENDING
     [email] = mail.outbox
@@ -140,17 +114,14 @@ def test_a_post_held_in_a_class_emails_its_instructors_not_other_moderators(
 def test_a_public_post_held_emails_the_site_moderators_who_teach_no_class(
     client, seeded, author, run_tasks
 ):
-    site_moderator = make_user("Sita Site", "sita@example.com", is_staff=True)
-    site_moderator.groups.add(Group.objects.get(name="Moderators"))
-    teacher = make_user("Tess Teacher", "tess@example.com", is_staff=True)
-    teacher.groups.add(Group.objects.get(name="Moderators"))
-    classroom = Classroom.objects.create(name="History 10", slug="history-10")
-    Membership.objects.create(classroom=classroom, user=teacher, role="instructor")
+    site_moderator = make_moderator("Sita Site", "sita@example.com")
+    teacher = make_moderator("Tess Teacher", "tess@example.com")
+    make_class("History 10", "history-10", instructor=teacher)
     seeded.premoderated = True
     seeded.save()
 
     client.force_login(author)
-    run_tasks(comment, client, seeded.get_absolute_url(), "Held for the site.")
+    run_tasks(post_comment, client, seeded, "Held for the site.")
 
     assert [email.to for email in mail.outbox] == [[site_moderator.email]]
 
@@ -159,18 +130,15 @@ def test_instructors_who_chose_the_digest_get_one_email_a_day(
     client, seeded, classroom, author, run_tasks, time_machine
 ):
     time_machine.move_to("2027-03-01 09:00Z", tick=False)
-    teacher = make_user("Tess Teacher", "tess@example.com", is_staff=True)
-    teacher.moderation_digest = True
-    teacher.save()
+    teacher = make_user("Tess Teacher", "tess@example.com", is_staff=True, moderation_digest=True)
     Membership.objects.create(classroom=classroom, user=teacher, role="instructor")
     Membership.objects.create(classroom=classroom, user=author)
     seeded.premoderated = True
     seeded.save()
     client.force_login(author)
-    url = f"/classes/{classroom.slug}/texts/{seeded.slug}/"
-    run_tasks(comment, client, url, "First held post.")
+    run_tasks(post_comment, client, seeded, "First held post.", classroom=classroom)
     time_machine.move_to("2027-03-01 09:05Z", tick=False)
-    run_tasks(comment, client, url, "Second held post.")
+    run_tasks(post_comment, client, seeded, "Second held post.", classroom=classroom)
     assert mail.outbox == []
     assert DigestItem.objects.filter(recipient=teacher, sent_at=None).count() == 2
 
@@ -187,7 +155,7 @@ def test_instructors_who_chose_the_digest_get_one_email_a_day(
 
     # A third held post waits for the next day's digest.
     time_machine.move_to("2027-03-02 10:00Z", tick=False)
-    run_tasks(comment, client, url, "Third held post.")
+    run_tasks(post_comment, client, seeded, "Third held post.", classroom=classroom)
     time_machine.move_to("2027-03-02 15:00Z", tick=False)
     run_tasks(run_maintenance.call)
     assert len(mail.outbox) == 1
@@ -211,12 +179,12 @@ def test_emails_are_kept_and_retried_while_the_mail_server_is_down(
     client, seeded, author, stranger, run_tasks, settings, time_machine
 ):
     client.force_login(author)
-    comment(client, seeded.get_absolute_url(), "A question?")
+    post_comment(client, seeded, "A question?")
     question = Post.objects.get()
 
     settings.MAILERS = {"default": {"BACKEND": "tests.test_notifications.BrokenMailServer"}}
     client.force_login(stranger)
-    response = run_tasks(comment, client, seeded.get_absolute_url(), "An answer.", question)
+    response = run_tasks(post_comment, client, seeded, "An answer.", parent=question)
     assert response.status_code == 302  # the reader is not troubled by the mail server
     email = OutboundEmail.objects.get()
     assert email.sent_at is None

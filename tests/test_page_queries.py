@@ -11,7 +11,7 @@ from django.utils import timezone
 from annotate.anchoring import anchor_at
 from annotate.models import Post
 from annotate.rendering import render_markdown
-from tests.conftest import make_user
+from tests.factories import make_user
 
 BODIES = [
     "A short note.",

@@ -7,7 +7,8 @@ for editing texts, and the page-not-found page.
 import pytest
 from bs4 import BeautifulSoup
 
-from annotate.models import Document, Post, User
+from annotate.models import Document
+from tests.factories import make_document, make_post
 
 READING = "/texts/execute-the-pows/"
 
@@ -18,16 +19,6 @@ def soup(response) -> BeautifulSoup:
 
 def text_of(element) -> str:
     return " ".join(element.get_text().split())
-
-
-def page_comment(document: Document, author: User, body: str) -> Post:
-    return Post.objects.create(
-        document=document,
-        author=author,
-        body=body,
-        body_html=f"<p>{body}</p>",
-        status="published",
-    )
 
 
 # Home
@@ -53,7 +44,7 @@ def test_home_lists_the_texts_when_there_are_several(client, seeded, document):
 
 
 def test_home_says_there_is_nothing_to_read_when_there_are_no_texts(client, db):
-    Document.objects.create(slug="draft", title="A draft without any text yet")
+    make_document("", slug="draft", title="A draft without any text yet")
 
     response = client.get("/")
 
@@ -96,14 +87,14 @@ def test_the_discussion_heading_invites_the_first_thought(client, seeded):
 
 
 def test_the_discussion_heading_counts_one_thought(client, seeded, author):
-    page_comment(seeded, author, "A first thought.")
+    make_post(seeded, author, "A first thought.")
 
     assert comments_heading(client) == "One thought on “Execute the POW’s…”"
 
 
 def test_the_discussion_heading_counts_several_thoughts(client, seeded, author, stranger):
-    page_comment(seeded, author, "A first thought.")
-    page_comment(seeded, stranger, "A second thought.")
+    make_post(seeded, author, "A first thought.")
+    make_post(seeded, stranger, "A second thought.")
 
     assert comments_heading(client) == "2 thoughts on “Execute the POW’s…”"
 
@@ -168,25 +159,9 @@ PAGES = [
 @pytest.fixture
 def several_texts(seeded, document, author, stranger):
     """Two texts, so that home lists them, and a discussion on the reading page."""
-    comment = page_comment(seeded, author, "A first *thought*.")
-    Post.objects.create(
-        document=seeded,
-        author=stranger,
-        parent=comment,
-        depth=1,
-        body="A reply.",
-        body_html="<p>A reply.</p>",
-    )
-    Post.objects.create(
-        document=seeded,
-        author=stranger,
-        revision=seeded.current_revision,
-        exact="Stalin",
-        start=seeded.text.index("Stalin"),
-        end=seeded.text.index("Stalin") + len("Stalin"),
-        body="An annotation.",
-        body_html="<p>An annotation.</p>",
-    )
+    comment = make_post(seeded, author, "A first *thought*.")
+    make_post(seeded, stranger, "A reply.", parent=comment)
+    make_post(seeded, stranger, "An annotation.", passage="Stalin")
 
 
 def csp_directives(response) -> dict[str, list[str]]:
@@ -281,13 +256,6 @@ def test_the_page_not_found_page_has_no_inline_scripts_or_styles(client, db):
 
 
 # Editing a text in the admin
-
-
-@pytest.fixture
-def superuser(db) -> User:
-    return User.objects.create_superuser(
-        email="root@example.com", password="correct horse 42", display_name="Root"
-    )
 
 
 def form_data(form) -> dict[str, str]:

@@ -4,51 +4,17 @@ import pytest
 from bs4 import BeautifulSoup
 from django.urls import reverse
 
-from annotate.anchoring import anchor_at
 from annotate.discussion import THREAD_DEPTH
-from annotate.models import Document, Post
-from annotate.rendering import MAX_BODY_LENGTH, render_markdown
+from annotate.models import Post
+from annotate.rendering import MAX_BODY_LENGTH
+from tests.factories import annotate, make_document, make_post, post_comment, selection
 
 PARANOID = "more paranoid at the end of the war"
 TRUCKS = "board the waiting trucks.\n\nThe consequences"
 FRAGMENT = {"X-Annotate-Fragment": "1"}
 
 
-# Helpers: what a browser sends, and what a person sees
-
-
-def selection(document: Document, words: str) -> dict:
-    """The hidden fields the annotation form sends for a selection of `words`."""
-    text = document.text
-    start = text.index(words)
-    anchor = anchor_at(text, start, start + len(words))
-    return {
-        "revision": document.current_revision_id,
-        "start": anchor.start,
-        "end": anchor.end,
-        "exact": anchor.exact,
-        "prefix": anchor.prefix,
-        "suffix": anchor.suffix,
-    }
-
-
-def annotate(client, document, words, body="A note on this.", *, headers=None, **fields):
-    data = {"body": body, **selection(document, words), **fields}
-    return client.post(reverse("create_post", args=[document.slug]), data, headers=headers or {})
-
-
-def comment(client, document, body="A thought.", *, parent=None, headers=None):
-    data = {"body": body, "parent": parent.pk if parent else ""}
-    return client.post(reverse("create_post", args=[document.slug]), data, headers=headers or {})
-
-
-def make_post(document, author, body="Stored directly.", **fields) -> Post:
-    """A post written straight to the database, for states the site cannot reach yet."""
-    parent = fields.get("parent")
-    fields.setdefault("depth", parent.depth + 1 if parent else 0)
-    return Post.objects.create(
-        document=document, author=author, body=body, body_html=render_markdown(body), **fields
-    )
+# Helpers: what a person sees
 
 
 def page(client, document, **params) -> BeautifulSoup:
@@ -228,7 +194,7 @@ def test_a_selection_made_before_the_text_was_revised_is_refused(client, author,
 
 
 def test_a_selection_on_a_text_without_words_yet_is_refused(client, author, db):
-    empty = Document.objects.create(slug="empty", title="Not written yet")
+    empty = make_document("", slug="empty", title="Not written yet")
     client.force_login(author)
 
     response = client.post(
@@ -243,7 +209,7 @@ def test_a_selection_on_a_text_without_words_yet_is_refused(client, author, db):
 
 
 def test_an_anonymous_post_redirects_to_sign_in_and_stores_nothing(client, seeded):
-    responses = [annotate(client, seeded, PARANOID), comment(client, seeded)]
+    responses = [annotate(client, seeded, PARANOID), post_comment(client, seeded)]
 
     for response in responses:
         assert response.status_code == 302
@@ -267,7 +233,7 @@ def test_a_reply_to_an_annotation_joins_its_thread(client, author, stranger, see
     annotation = Post.objects.get()
     client.force_login(stranger)
 
-    response = comment(client, seeded, "I disagree.", parent=annotation)
+    response = post_comment(client, seeded, "I disagree.", parent=annotation)
 
     reply = Post.objects.exclude(pk=annotation.pk).get()
     assert response.url == f"/texts/{seeded.slug}/?post={reply.pk}#post-{reply.pk}"
@@ -284,11 +250,11 @@ def test_a_reply_to_an_annotation_joins_its_thread(client, author, stranger, see
 
 def test_a_reply_to_a_page_comment_nests_under_it(client, author, stranger, seeded):
     client.force_login(author)
-    comment(client, seeded, "What a passage.")
+    post_comment(client, seeded, "What a passage.")
     top = Post.objects.get()
     client.force_login(stranger)
 
-    comment(client, seeded, "Indeed it is.", parent=top)
+    post_comment(client, seeded, "Indeed it is.", parent=top)
 
     reply = Post.objects.get(parent=top)
     soup = page(client, seeded)
@@ -300,10 +266,10 @@ def test_a_reply_to_a_page_comment_nests_under_it(client, author, stranger, seed
 
 def test_replies_past_the_deepest_level_attach_to_their_parents_parent(client, author, seeded):
     client.force_login(author)
-    comment(client, seeded, "Level 1.")
+    post_comment(client, seeded, "Level 1.")
     chain = [Post.objects.get()]
     for level in range(2, THREAD_DEPTH + 3):
-        comment(client, seeded, f"Level {level}.", parent=chain[-1])
+        post_comment(client, seeded, f"Level {level}.", parent=chain[-1])
         chain.append(Post.objects.latest("pk"))
 
     assert [post.depth for post in chain] == [0, 1, 2, 3, 4, 4, 4]
@@ -321,7 +287,7 @@ def test_a_reply_to_a_post_in_another_document_is_refused(client, author, seeded
     elsewhere = make_post(document, author, "On the other text.")
     client.force_login(author)
 
-    response = comment(client, seeded, "Lost reply.", parent=elsewhere, headers=FRAGMENT)
+    response = post_comment(client, seeded, "Lost reply.", parent=elsewhere, headers=FRAGMENT)
 
     assert response.status_code == 400
     assert response.content.decode() == "The post you are replying to is no longer there."
@@ -334,7 +300,7 @@ def test_a_reply_to_a_deleted_post_is_refused_and_the_draft_kept(client, author,
     gone.delete_by_author()
     client.force_login(stranger)
 
-    response = comment(client, seeded, "My reply.", parent=gone)
+    response = post_comment(client, seeded, "My reply.", parent=gone)
 
     assert response.status_code == 400
     soup = BeautifulSoup(response.content, "html.parser")
@@ -349,7 +315,7 @@ def test_a_reply_to_a_post_held_for_moderation_is_refused(client, author, strang
     held = make_post(seeded, author, "Held.", status=Post.Status.PENDING)
     client.force_login(stranger)
 
-    response = comment(client, seeded, "Reply.", parent=held, headers=FRAGMENT)
+    response = post_comment(client, seeded, "Reply.", parent=held, headers=FRAGMENT)
 
     assert response.status_code == 400
     assert Post.objects.count() == 1
@@ -360,16 +326,16 @@ def test_the_comment_heading_counts_comments_and_their_replies_but_not_annotatio
 ):
     assert thread_count_heading(page(client, seeded)) == f"No thoughts yet on “{seeded.title}”"
     client.force_login(author)
-    comment(client, seeded, "One.")
+    post_comment(client, seeded, "One.")
     assert thread_count_heading(page(client, seeded)) == f"One thought on “{seeded.title}”"
 
     first = Post.objects.get()
-    comment(client, seeded, "Two.")
+    post_comment(client, seeded, "Two.")
     client.force_login(stranger)
-    comment(client, seeded, "Three, a reply.", parent=first)
+    post_comment(client, seeded, "Three, a reply.", parent=first)
     annotate(client, seeded, PARANOID, "Not a page comment.")
     annotation = Post.objects.get(start__isnull=False)
-    comment(client, seeded, "Nor is this.", parent=annotation)
+    post_comment(client, seeded, "Nor is this.", parent=annotation)
 
     assert thread_count_heading(page(client, seeded)) == f"3 thoughts on “{seeded.title}”"
 
@@ -380,7 +346,9 @@ def test_the_comment_heading_counts_comments_and_their_replies_but_not_annotatio
 def test_markdown_is_rendered_and_links_are_marked_nofollow(client, author, seeded):
     client.force_login(author)
 
-    comment(client, seeded, "**Bold** claim, see [the source](https://example.com/lynch).\n\n- one")
+    post_comment(
+        client, seeded, "**Bold** claim, see [the source](https://example.com/lynch).\n\n- one"
+    )
 
     post = Post.objects.get()
     body = the_post(page(client, seeded), post.pk).find(class_="post-body")
@@ -403,7 +371,7 @@ def test_markdown_is_rendered_and_links_are_marked_nofollow(client, author, seed
 def test_web_addresses_in_a_post_become_links(client, author, seeded, written, href):
     client.force_login(author)
 
-    comment(client, seeded, f"Read {written}, then reply.")
+    post_comment(client, seeded, f"Read {written}, then reply.")
 
     post = Post.objects.get()
     link = the_post(page(client, seeded), post.pk).find(class_="post-body").find("a")
@@ -414,7 +382,7 @@ def test_web_addresses_in_a_post_become_links(client, author, seeded, written, h
 def test_words_with_dots_and_unsafe_schemes_stay_text(client, author, seeded):
     client.force_login(author)
 
-    comment(client, seeded, "Lynch, p. 42, e.g. U.S.A. 1924-53; javascript:alert(1) file.txt")
+    post_comment(client, seeded, "Lynch, p. 42, e.g. U.S.A. 1924-53; javascript:alert(1) file.txt")
 
     post = Post.objects.get()
     assert the_post(page(client, seeded), post.pk).find(class_="post-body").find("a") is None
@@ -440,7 +408,7 @@ DANGEROUS = [
 def test_dangerous_markup_never_becomes_active(client, author, seeded, body):
     client.force_login(author)
 
-    comment(client, seeded, body)
+    post_comment(client, seeded, body)
 
     post = Post.objects.get()
     article = the_post(page(client, seeded), post.pk)
@@ -486,7 +454,7 @@ def test_a_body_too_long_is_refused_and_the_draft_kept(client, author, seeded):
     client.force_login(author)
     draft = "x" * (MAX_BODY_LENGTH + 1)
 
-    response = comment(client, seeded, draft)
+    response = post_comment(client, seeded, draft)
 
     assert response.status_code == 400
     soup = BeautifulSoup(response.content, "html.parser")
@@ -502,7 +470,7 @@ def test_a_body_too_long_is_refused_and_the_draft_kept(client, author, seeded):
 def test_a_body_of_exactly_the_limit_is_accepted(client, author, seeded):
     client.force_login(author)
 
-    response = comment(client, seeded, "x" * MAX_BODY_LENGTH)
+    response = post_comment(client, seeded, "x" * MAX_BODY_LENGTH)
 
     assert response.status_code == 302
     assert len(Post.objects.get().body) == MAX_BODY_LENGTH
@@ -512,7 +480,7 @@ def test_a_body_of_exactly_the_limit_is_accepted(client, author, seeded):
 def test_an_empty_body_is_refused_with_a_prompt(client, author, seeded, body):
     client.force_login(author)
 
-    response = comment(client, seeded, body)
+    response = post_comment(client, seeded, body)
 
     assert response.status_code == 400
     soup = BeautifulSoup(response.content, "html.parser")
@@ -545,7 +513,7 @@ def test_nul_characters_are_refused(client, author, seeded, field):
 def test_a_nul_character_in_a_comment_is_refused_with_the_draft_kept(client, author, seeded):
     client.force_login(author)
 
-    response = comment(client, seeded, "Bad\x00byte")
+    response = post_comment(client, seeded, "Bad\x00byte")
 
     assert response.status_code == 400
     soup = BeautifulSoup(response.content, "html.parser")
@@ -806,7 +774,9 @@ def test_a_fetch_post_gets_the_discussion_fragment_and_what_to_announce(client, 
     html = response.content.decode()
     assert "<html" not in html
     soup = BeautifulSoup(html, "html.parser")
-    assert soup.find(id="discussion-root") is not None
+    # The passage now carrying the highlight, not the whole discussion (tests/test_fragments.py).
+    assert soup.find(id="discussion-root") is None
+    assert soup.find(id="passage-0") is not None
     assert len(highlights_of(soup, post.pk)) == 1
     assert "Via fetch." in words_on(soup.find(id=f"thread-{post.pk}"))
 
@@ -824,7 +794,8 @@ def test_a_fetch_edit_and_delete_return_the_fragment(client, author, authors_com
     assert "Fetched edit." in edited.content.decode()
     assert deleted["X-Annotate-Fragment-Announce"] == "Deleted."
     soup = BeautifulSoup(deleted.content, "html.parser")
-    assert soup.find(id="discussion-root") is not None
+    # The comments section it was the last of, not the whole discussion (tests/test_fragments.py).
+    assert soup.find(id="comments") is not None
     assert the_post(soup, authors_comment.pk) is None
 
 

@@ -8,26 +8,17 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
-from django.urls import reverse
 from django.utils import timezone
 
-from annotate import posting
+from annotate import lifecycle
 from annotate.models import ModerationSettings, OutboundEmail, Post, PostEvent, SpamCheck
 from annotate.notifications import queue_email
-from annotate.tasks import run_maintenance
 from tests.akismet_server import akismet_server_fixture  # noqa: F401
+from tests.factories import post_comment
 
+# What each post below is sent with: what Akismet is told, and what is erased later.
 BROWSER = {"User-Agent": "Mozilla/5.0 (Privacy test)", "Referer": "http://testserver/texts/"}
-
-
-def post_comment(client, document, body, *, parent=None, **fields):
-    data = {"body": body, "parent": parent.pk if parent else "", **fields}
-    return client.post(
-        reverse("create_post", args=[document.slug]),
-        data,
-        headers=BROWSER,
-        REMOTE_ADDR="192.0.2.44",
-    )
+ADDRESS = {"REMOTE_ADDR": "192.0.2.44"}
 
 
 def later(time_machine, **delta) -> None:
@@ -40,15 +31,6 @@ def rules_alone(settings):
     settings.AKISMET_API_KEY = ""
 
 
-@pytest.fixture
-def sweep(django_capture_on_commit_callbacks):
-    def run() -> dict:
-        with django_capture_on_commit_callbacks(execute=True):
-            return run_maintenance.call()
-
-    return run
-
-
 # Personal data in the spam-check snapshot
 
 
@@ -57,7 +39,7 @@ def test_ip_user_agent_and_referrer_are_erased_fifteen_days_after_the_verdict(
 ):
     time_machine.move_to(timezone.now(), tick=False)
     client.force_login(author)
-    post_comment(client, document, "Remember me not.")
+    post_comment(client, document, "Remember me not.", headers=BROWSER, meta=ADDRESS)
     post = Post.objects.get()
     before = dict(SpamCheck.objects.get(post=post).payload)
     assert (before["user_ip"], before["user_agent"]) == ("192.0.2.44", BROWSER["User-Agent"])
@@ -84,7 +66,7 @@ def test_nothing_is_erased_while_the_verdict_is_still_open(
 ):
     akismet_server.mode = "refused"
     client.force_login(author)
-    post_comment(client, document, "Still being checked.")
+    post_comment(client, document, "Still being checked.", headers=BROWSER, meta=ADDRESS)
     post = Post.objects.get()
 
     later(time_machine, days=14)
@@ -101,7 +83,7 @@ def test_nothing_is_erased_while_the_verdict_is_still_open(
 def test_the_retention_period_is_a_setting(client, author, document, sweep, time_machine):
     ModerationSettings.objects.update_or_create(pk=1, defaults={"privacy_retention_days": 2})
     client.force_login(author)
-    post_comment(client, document, "Short memory.")
+    post_comment(client, document, "Short memory.", headers=BROWSER, meta=ADDRESS)
 
     later(time_machine, days=2, minutes=1)
     sweep()
@@ -118,12 +100,25 @@ def test_spam_older_than_fifteen_days_is_deleted_and_everything_else_kept(
     ModerationSettings.objects.update_or_create(pk=1, defaults={"disallowed_keys": "casino"})
     time_machine.move_to(timezone.now(), tick=False)
     client.force_login(author)
-    post_comment(client, document, "Old casino spam.")
-    post_comment(client, document, "Old honeypot spam.", website="http://bot.example")
-    post_comment(client, document, "An old, good comment.")
-    post_comment(client, document, "Old but held: https://a.example https://b.example")
+    post_comment(client, document, "Old casino spam.", headers=BROWSER, meta=ADDRESS)
+    post_comment(
+        client,
+        document,
+        "Old honeypot spam.",
+        website="http://bot.example",
+        headers=BROWSER,
+        meta=ADDRESS,
+    )
+    post_comment(client, document, "An old, good comment.", headers=BROWSER, meta=ADDRESS)
+    post_comment(
+        client,
+        document,
+        "Old but held: https://a.example https://b.example",
+        headers=BROWSER,
+        meta=ADDRESS,
+    )
     time_machine.move_to(timezone.now() + timedelta(days=2), tick=False)
-    post_comment(client, document, "Younger casino spam.")
+    post_comment(client, document, "Younger casino spam.", headers=BROWSER, meta=ADDRESS)
     assert Post.objects.filter(status="spam").count() == 3
 
     time_machine.move_to(timezone.now() + timedelta(days=13, seconds=1), tick=False)
@@ -142,9 +137,9 @@ def test_spam_a_moderator_marked_recently_is_kept_fifteen_days_from_the_decision
     client, author, moderator, document, sweep, time_machine
 ):
     client.force_login(author)
-    post_comment(client, document, "Published a while ago.")
+    post_comment(client, document, "Published a while ago.", headers=BROWSER, meta=ADDRESS)
     later(time_machine, days=20)
-    posting.moderate(Post.objects.get(), "spam", by=moderator)
+    lifecycle.decide(Post.objects.get(), "spam", by=moderator)
 
     later(time_machine, days=14)
     sweep()
@@ -158,11 +153,15 @@ def test_deleting_old_spam_keeps_other_readers_replies_to_it(
     client, author, stranger, moderator, document, sweep, time_machine
 ):
     client.force_login(author)
-    post_comment(client, document, "Published, then found to be spam.")
+    post_comment(
+        client, document, "Published, then found to be spam.", headers=BROWSER, meta=ADDRESS
+    )
     spam_post = Post.objects.get()
     client.force_login(stranger)
-    post_comment(client, document, "A reply worth keeping.", parent=spam_post)
-    posting.moderate(spam_post, "spam", by=moderator)
+    post_comment(
+        client, document, "A reply worth keeping.", parent=spam_post, headers=BROWSER, meta=ADDRESS
+    )
+    lifecycle.decide(spam_post, "spam", by=moderator)
 
     later(time_machine, days=16)
     sweep()
@@ -177,8 +176,10 @@ def test_a_spammer_replying_to_their_own_spam_is_deleted_with_it(
 ):
     ModerationSettings.objects.update_or_create(pk=1, defaults={"disallowed_keys": "casino"})
     client.force_login(author)
-    post_comment(client, document, "Casino one.")
-    post_comment(client, document, "Casino two.", parent=Post.objects.get())
+    post_comment(client, document, "Casino one.", headers=BROWSER, meta=ADDRESS)
+    post_comment(
+        client, document, "Casino two.", parent=Post.objects.get(), headers=BROWSER, meta=ADDRESS
+    )
 
     later(time_machine, days=16)
     sweep()

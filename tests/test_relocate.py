@@ -4,13 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from annotate.anchoring import (
-    CONTEXT_LENGTH,
-    _surviving_characters,
-    _words,
-    anchor_at,
-    relocate,
-)
+from annotate.anchoring import CONTEXT_LENGTH, anchor_at
+from annotate.relocation import _surviving_characters, _words, relocate
 
 BOOK = (
     "It was the best of times, it was the worst of times, it was the age of wisdom, "

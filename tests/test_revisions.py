@@ -5,39 +5,14 @@ from bs4 import BeautifulSoup
 from django.core import mail
 from django.core.management import call_command
 
-from annotate.models import AnchorPlacement, Post, PostEvent, Revision, User
+from annotate.models import AnchorPlacement, PostEvent, Revision
+from tests.factories import annotate, make_document, saved_post
 
 TEXT = (
     "The victors agreed at Yalta that prisoners would return home.\n\n"
     "Many were terrified at the prospect of what awaited them.\n\n"
     "Stalin treated returning prisoners with contempt."
 )
-
-
-@pytest.fixture
-def superuser(db) -> User:
-    return User.objects.create_superuser(
-        email="root@example.com", password="correct horse 42", display_name="Root"
-    )
-
-
-@pytest.fixture
-def run_tasks(django_capture_on_commit_callbacks):
-    def run(callable_, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return callable_(*args, **kwargs)
-
-    return run
-
-
-def annotate(client, document, phrase: str, body: str) -> Post:
-    start = document.text.index(phrase)
-    response = client.post(
-        f"{document.get_absolute_url()}posts/",
-        {"body": body, "start": start, "end": start + len(phrase), "exact": phrase},
-    )
-    assert response.status_code == 302
-    return Post.objects.get(body=body)
 
 
 def edit_in_admin(client, document, text: str):
@@ -71,20 +46,16 @@ def highlighted(html: str) -> dict[str, str]:
 
 @pytest.fixture
 def document(db):
-    from annotate.models import Document
-
-    document = Document.objects.create(slug="yalta", title="Yalta")
-    document.revise(TEXT)
-    return Document.objects.with_text().get(pk=document.pk)
+    return make_document(TEXT, slug="yalta", title="Yalta")
 
 
 def test_editing_the_text_in_the_admin_moves_highlights_and_keeps_orphans(
     client, document, author, superuser, run_tasks
 ):
     client.force_login(author)
-    moved = annotate(client, document, "terrified at the prospect", "Fear.")
-    changed = annotate(client, document, "treated returning prisoners", "Contempt.")
-    doomed = annotate(client, document, "agreed at Yalta", "The conference.")
+    moved = saved_post(annotate(client, document, "terrified at the prospect", "Fear."))
+    changed = saved_post(annotate(client, document, "treated returning prisoners", "Contempt."))
+    doomed = saved_post(annotate(client, document, "agreed at Yalta", "The conference."))
 
     client.force_login(superuser)
     new_text = (
@@ -129,7 +100,7 @@ def test_an_earlier_revision_reads_with_its_annotations_where_they_were(
     client, document, author, superuser, run_tasks
 ):
     client.force_login(author)
-    note = annotate(client, document, "terrified at the prospect", "Fear.")
+    note = saved_post(annotate(client, document, "terrified at the prospect", "Fear."))
     client.force_login(superuser)
     run_tasks(edit_in_admin, client, document, "Inserted first.\n\n" + TEXT)
 
@@ -170,7 +141,7 @@ def test_reloading_a_changed_seed_file_moves_annotations_too(
     client, author, tmp_path, run_tasks, seeded, settings
 ):
     client.force_login(author)
-    note = annotate(client, seeded, "fightingmen", "One word in the source.")
+    note = saved_post(annotate(client, seeded, "fightingmen", "One word in the source."))
     seed_file = tmp_path / "execute-the-pows.txt"
     original = (settings.BASE_DIR / "seeds" / "execute-the-pows.txt").read_text(encoding="utf-8")
     seed_file.write_text(original.replace("In spite of his", "Despite his"), encoding="utf-8")
@@ -185,7 +156,5 @@ def test_reloading_a_changed_seed_file_moves_annotations_too(
 
 
 def test_asking_for_a_revision_of_a_text_without_words_yet_is_not_an_error(client, db):
-    from annotate.models import Document
-
-    empty = Document.objects.create(slug="empty", title="Empty")
+    empty = make_document("", slug="empty", title="Empty")
     assert client.get(f"/texts/{empty.slug}/?revision=1").status_code == 200

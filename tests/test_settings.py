@@ -310,6 +310,7 @@ def test_on_a_laptop_links_point_at_the_port_that_make_run_serves():
     assert with_site_url.stdout.strip() == "https://annotate.example.org/x/"
 
 
+@pytest.mark.slow  # three fresh Django processes, one of them migrating a new database
 def test_the_readmes_command_creates_a_moderator_without_questions(tmp_path):
     """The README's `createsuperuser --noinput` line, run as written, makes a named superuser."""
     readme = (BASE_DIR / "README.md").read_text(encoding="utf-8")

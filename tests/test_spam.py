@@ -15,52 +15,24 @@ from django.urls import reverse
 from django.utils import timezone
 
 from annotate import spam
-from annotate.anchoring import anchor_at
+from annotate.lifecycle import decide as moderate
 from annotate.models import (
-    Classroom,
     Document,
-    Membership,
     ModerationSettings,
     Post,
     PostEvent,
-    Reading,
     SpamCheck,
     Verdict,
 )
-from annotate.posting import moderate
 from annotate.site import site_url
 from annotate.tasks import run_maintenance
 from tests.akismet_server import akismet_server_fixture  # noqa: F401
-from tests.conftest import make_user
+from tests.factories import annotate, make_class, make_document, make_user, post_comment
 
 FRAGMENT = {"X-Annotate-Fragment": "1"}
 
 
 # Helpers: what a browser sends, and what a person sees
-
-
-def post_comment(
-    client, document, body="A thought.", *, parent=None, headers=None, meta=None, **fields
-):
-    """A page comment (or a reply to `parent`); `meta` sets request.META, e.g. REMOTE_ADDR."""
-    data = {"body": body, "parent": parent.pk if parent else "", **fields}
-    url = reverse("create_post", args=[document.slug])
-    return client.post(url, data, headers=headers or {}, **(meta or {}))
-
-
-def post_annotation(client, document, words, body="A note.", *, headers=None):
-    start = document.text.index(words)
-    anchor = anchor_at(document.text, start, start + len(words))
-    data = {
-        "body": body,
-        "revision": document.current_revision_id,
-        "start": anchor.start,
-        "end": anchor.end,
-        "exact": anchor.exact,
-        "prefix": anchor.prefix,
-        "suffix": anchor.suffix,
-    }
-    return client.post(reverse("create_post", args=[document.slug]), data, headers=headers or {})
 
 
 def words_on(tag) -> str:
@@ -198,10 +170,11 @@ def test_outside_a_test_transaction_the_check_runs_before_the_reader_is_answered
 def frozen_document(db, time_machine) -> Document:
     """A text revised at a known moment; the clock then stops a day later."""
     time_machine.move_to(datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC), tick=False)
-    document = Document.objects.create(slug="frozen", title="Frozen text")
-    document.revise("Words to annotate, and more words after them.")
+    document = make_document(
+        "Words to annotate, and more words after them.", slug="frozen", title="Frozen text"
+    )
     time_machine.shift(timedelta(days=1, hours=2, seconds=3))
-    return Document.objects.with_text().get(pk=document.pk)
+    return document
 
 
 def test_comment_check_sends_everything_akismet_asks_for(
@@ -260,7 +233,7 @@ def test_comment_type_tells_comments_replies_and_annotations_apart(
 ):
     client.force_login(author)
     post_now(post_comment, document, "A page comment.")
-    post_now(post_annotation, document, "some words", "An annotation.")
+    post_now(annotate, document, "some words", "An annotation.")
     client.force_login(stranger)
     parent = Post.objects.get(body="A page comment.")
     post_now(post_comment, document, "A reply.", parent=parent)
@@ -352,16 +325,14 @@ def test_every_check_and_report_tells_akismet_the_authors_role_as_wordpress_does
     """administrator for superusers, editor for instructors of the class, subscriber otherwise."""
     admin = make_user("Ann Admin", "ann@example.com", is_staff=True, is_superuser=True)
     teacher = make_user("Tess Teacher", "tess@example.com")
-    classroom = Classroom.objects.create(name="History 101", slug="history-101")
-    Reading.objects.create(classroom=classroom, document=document)
-    Membership.objects.create(classroom=classroom, user=teacher, role=Membership.Role.INSTRUCTOR)
-    Membership.objects.create(classroom=classroom, user=stranger)
-    class_url = reverse("class_create_post", args=[classroom.slug, document.slug])
+    classroom = make_class(
+        "History 101", "history-101", instructor=teacher, students=[stranger], readings=[document]
+    )
     for person, body in [(admin, "By the admin."), (teacher, "By the teacher."),
                          (stranger, "By a student.")]:  # fmt: skip
         client.force_login(person)
         with django_capture_on_commit_callbacks(execute=True):
-            assert client.post(class_url, {"body": body}).status_code == 302
+            assert post_comment(client, document, body, classroom=classroom).status_code == 302
 
     sent = {fields["comment_content"]: fields for fields in akismet_server.comment_checks()}
     assert sent["By the admin."]["user_role"] == "administrator"
@@ -417,7 +388,7 @@ def test_an_edit_is_checked_again_with_the_new_words_and_recheck_reason_edit(
 def test_a_document_without_text_yet_can_still_be_commented_on(
     client, author, akismet_server, post_now
 ):
-    document = Document.objects.create(slug="untitled", title="Not written yet")
+    document = make_document("", slug="untitled", title="Not written yet")
     client.force_login(author)
 
     post_now(post_comment, document, "When will this be written?")

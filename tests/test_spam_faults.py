@@ -9,16 +9,16 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate import posting, spam, tasks
-from annotate.models import HeldReason, OutboundEmail, Post, PostEvent, SpamCheck, User, Verdict
-from annotate.tasks import GIVE_UP_AFTER, run_maintenance
+from annotate import lifecycle, spam, tasks
+from annotate.lifecycle import GIVE_UP_AFTER
+from annotate.models import HeldReason, OutboundEmail, Post, PostEvent, SpamCheck, Verdict
 from tests.akismet_server import FAULTS, MODES, akismet_server_fixture  # noqa: F401
+from tests.factories import make_user, post_comment
 
 # Each fault, and words its history entry must say so a moderator understands it.
 FAULT_MESSAGES = {
@@ -34,10 +34,6 @@ assert set(FAULT_MESSAGES) == FAULTS
 pytestmark = pytest.mark.slow
 
 
-def post_comment(client, document, body):
-    return client.post(reverse("create_post", args=[document.slug]), {"body": body})
-
-
 @pytest.fixture
 def post_now(client, django_capture_on_commit_callbacks):
     """Post as the signed-in reader, then run the background work as after a commit."""
@@ -49,25 +45,6 @@ def post_now(client, django_capture_on_commit_callbacks):
         return Post.objects.get(body=body)
 
     return send
-
-
-@pytest.fixture
-def sweep(django_capture_on_commit_callbacks):
-    """Run the upkeep sweep as cron would, with the work it queues."""
-
-    def run() -> dict:
-        with django_capture_on_commit_callbacks(execute=True):
-            return run_maintenance.call()
-
-    return run
-
-
-@pytest.fixture
-def moderators_group(moderator) -> User:
-    """The moderator, in the group that gets the moderators' emails."""
-    group, _ = Group.objects.get_or_create(name="Moderators")
-    moderator.groups.add(group)
-    return moderator
 
 
 def travel_to(time_machine, moment) -> None:
@@ -203,13 +180,13 @@ def test_a_moderator_approving_a_waiting_post_is_not_undone_by_checks(
     akismet_server.mode = "error500"
     client.force_login(author)
     post = post_now(document, "Approved by hand.")
-    posting.moderate(post, "approve", by=moderator)
+    lifecycle.decide(post, "approve", by=moderator)
     akismet_server.mode = "spam"
 
     later(time_machine, hours=1)
     sweep()
     with django_capture_on_commit_callbacks(execute=True):
-        assert posting.recheck(post, by=moderator)
+        assert lifecycle.recheck(post, by=moderator)
 
     post.refresh_from_db()
     assert (post.status, post.moderated_by) == ("published", moderator)
@@ -234,9 +211,9 @@ def test_a_moderators_spam_decision_stands_against_a_later_ham_answer(
     client.force_login(author)
     post = post_now(document, "Looked fine to Akismet.")
     with django_capture_on_commit_callbacks(execute=True):
-        posting.moderate(post, "spam", by=moderator)
+        lifecycle.decide(post, "spam", by=moderator)
     with django_capture_on_commit_callbacks(execute=True):
-        posting.recheck(post, by=moderator)
+        lifecycle.recheck(post, by=moderator)
 
     post.refresh_from_db()
     assert (post.status, post.spam_verdict, post.moderated_by) == ("spam", "ham", moderator)
@@ -250,7 +227,7 @@ def test_a_moderator_deciding_while_a_check_is_on_its_way_wins(
 
     def check_while_a_moderator_approves(payload, **kwargs):
         answer = ask_akismet(payload, **kwargs)
-        posting.moderate(Post.objects.get(body=payload["comment_content"]), "approve", by=moderator)
+        lifecycle.decide(Post.objects.get(body=payload["comment_content"]), "approve", by=moderator)
         return answer
 
     monkeypatch.setattr(spam, "check", check_while_a_moderator_approves)
@@ -346,8 +323,8 @@ def test_reports_send_exactly_what_the_check_saw(
     assert wrongly_caught.status == "spam"
 
     with django_capture_on_commit_callbacks(execute=True):
-        posting.moderate(missed, "spam", by=moderator)
-        posting.moderate(wrongly_caught, "not_spam", by=moderator)
+        lifecycle.decide(missed, "spam", by=moderator)
+        lifecycle.decide(wrongly_caught, "not_spam", by=moderator)
 
     [submitted_spam] = akismet_server.received("submit-spam")
     [submitted_ham] = akismet_server.received("submit-ham")
@@ -379,7 +356,7 @@ def test_a_failed_report_is_sent_again_by_the_sweep_until_it_gets_through(
     akismet_server.mode = fault
 
     with django_capture_on_commit_callbacks(execute=True):
-        posting.moderate(post, "spam", by=moderator)
+        lifecycle.decide(post, "spam", by=moderator)
     later(time_machine, minutes=2)
     sweep()  # still failing
 
@@ -426,8 +403,7 @@ def test_two_hundred_posts_under_random_faults_are_all_kept_once_and_all_decided
     # Smaller sweeps, so that clearing the backlog takes several.
     monkeypatch.setattr(tasks, "SWEEP_BATCH", 25)
     readers = [author, stranger] + [
-        User.objects.create_user(email=f"reader{n}@example.com", display_name=f"Reader {n}")
-        for n in range(3)
+        make_user(f"Reader {n}", f"reader{n}@example.com") for n in range(3)
     ]
     browsers = []
     for reader in readers:

@@ -4,39 +4,12 @@ import pytest
 from bs4 import BeautifulSoup
 from django.urls import reverse
 
-from annotate.anchoring import anchor_at
 from annotate.models import Post
 from annotate.rendering import render_markdown
+from tests.factories import make_post
 
 CONTEXT = "http://www.w3.org/ns/anno.jsonld"
 HARD_WORDS = "Stalin’s orders"
-
-
-def annotation(document, author, words, body="A note.", **fields) -> Post:
-    text = document.text
-    start = text.index(words)
-    anchor = anchor_at(text, start, start + len(words))
-    return Post.objects.create(
-        document=document,
-        author=author,
-        body=body,
-        body_html=render_markdown(body),
-        revision=document.current_revision,
-        exact=anchor.exact,
-        prefix=anchor.prefix,
-        suffix=anchor.suffix,
-        start=anchor.start,
-        end=anchor.end,
-        **fields,
-    )
-
-
-def post(document, author, body="A comment.", **fields) -> Post:
-    parent = fields.get("parent")
-    fields.setdefault("depth", parent.depth + 1 if parent else 0)
-    return Post.objects.create(
-        document=document, author=author, body=body, body_html=render_markdown(body), **fields
-    )
 
 
 def collection(client, document) -> dict:
@@ -71,7 +44,7 @@ def test_the_page_links_to_its_annotation_collection(client, seeded):
 
 
 def test_the_collection_is_json_ld_in_the_web_annotation_context(client, author, seeded):
-    annotation(seeded, author, "more paranoid")
+    make_post(seeded, author, "A note.", passage="more paranoid", context=True)
 
     response = client.get(reverse("annotations_jsonld", args=[seeded.slug]))
 
@@ -93,9 +66,9 @@ def test_an_empty_discussion_is_an_empty_collection(client, seeded):
 
 
 def test_every_item_is_an_annotation_with_a_body_and_a_target(client, author, stranger, seeded):
-    note = annotation(seeded, author, "more paranoid", "**Why** so?")
-    post(seeded, stranger, "Because.", parent=note)
-    post(seeded, stranger, "A page comment.")
+    note = make_post(seeded, author, "**Why** so?", passage="more paranoid", context=True)
+    make_post(seeded, stranger, "Because.", parent=note)
+    make_post(seeded, stranger, "A page comment.")
 
     data = collection(client, seeded)
 
@@ -112,7 +85,7 @@ def test_every_item_is_an_annotation_with_a_body_and_a_target(client, author, st
 def test_an_annotation_targets_its_passage_with_quote_and_position_selectors(
     client, author, seeded
 ):
-    note = annotation(seeded, author, HARD_WORDS)
+    note = make_post(seeded, author, "A note.", passage=HARD_WORDS, context=True)
 
     item = by_id(collection(client, seeded))[iri(note)]
 
@@ -128,9 +101,9 @@ def test_an_annotation_targets_its_passage_with_quote_and_position_selectors(
 
 
 def test_a_reply_targets_its_parent(client, author, stranger, seeded):
-    note = annotation(seeded, author, "more paranoid")
-    reply = post(seeded, stranger, "Reply.", parent=note)
-    reply_to_reply = post(seeded, author, "Reply again.", parent=reply)
+    note = make_post(seeded, author, "A note.", passage="more paranoid", context=True)
+    reply = make_post(seeded, stranger, "Reply.", parent=note)
+    reply_to_reply = make_post(seeded, author, "Reply again.", parent=reply)
 
     items = by_id(collection(client, seeded))
 
@@ -141,7 +114,7 @@ def test_a_reply_targets_its_parent(client, author, stranger, seeded):
 
 
 def test_a_page_comment_targets_the_whole_text(client, author, seeded):
-    comment = post(seeded, author, "On the whole.")
+    comment = make_post(seeded, author, "On the whole.")
 
     item = by_id(collection(client, seeded))[iri(comment)]
 
@@ -150,7 +123,7 @@ def test_a_page_comment_targets_the_whole_text(client, author, seeded):
 
 
 def test_an_edited_post_carries_its_modified_time(client, author, seeded):
-    comment = post(seeded, author, "First words.")
+    comment = make_post(seeded, author, "First words.")
     comment.edit("Second words.", render_markdown("Second words."))
 
     item = by_id(collection(client, seeded))[iri(comment)]
@@ -160,12 +133,14 @@ def test_an_edited_post_carries_its_modified_time(client, author, seeded):
 
 
 def test_the_collection_holds_only_what_the_reader_may_see(client, author, stranger, seeded):
-    shown = post(seeded, stranger, "Published.")
-    own_held = post(seeded, author, "My pending post.", status=Post.Status.PENDING)
-    others_held = post(seeded, stranger, "Their pending post.", status=Post.Status.PENDING)
-    spam = annotation(seeded, stranger, "more paranoid", status=Post.Status.SPAM)
-    removed = post(seeded, stranger, "Removed.", status=Post.Status.REMOVED)
-    deleted = post(seeded, author, "Deleted.")
+    shown = make_post(seeded, stranger, "Published.")
+    own_held = make_post(seeded, author, "My pending post.", status=Post.Status.PENDING)
+    others_held = make_post(seeded, stranger, "Their pending post.", status=Post.Status.PENDING)
+    spam = make_post(
+        seeded, stranger, "A note.", passage="more paranoid", context=True, status=Post.Status.SPAM
+    )
+    removed = make_post(seeded, stranger, "Removed.", status=Post.Status.REMOVED)
+    deleted = make_post(seeded, author, "Deleted.")
     deleted.delete_by_author()
 
     client.force_login(author)
@@ -179,10 +154,10 @@ def test_the_collection_holds_only_what_the_reader_may_see(client, author, stran
 
 
 def test_replies_hidden_from_the_page_are_not_in_the_collection(client, author, stranger, seeded):
-    removed = post(seeded, stranger, "Removed by a moderator.", status=Post.Status.REMOVED)
-    post(seeded, author, "Under the removed post.", parent=removed)
-    held = post(seeded, stranger, "Held.", status=Post.Status.PENDING)
-    post(seeded, author, "Under someone else's held post.", parent=held)
+    removed = make_post(seeded, stranger, "Removed by a moderator.", status=Post.Status.REMOVED)
+    make_post(seeded, author, "Under the removed post.", parent=removed)
+    held = make_post(seeded, stranger, "Held.", status=Post.Status.PENDING)
+    make_post(seeded, author, "Under someone else's held post.", parent=held)
 
     client.force_login(author)
     data = collection(client, seeded)
@@ -192,8 +167,8 @@ def test_replies_hidden_from_the_page_are_not_in_the_collection(client, author, 
 
 
 def test_replies_to_a_deleted_post_stay_and_target_it(client, author, stranger, seeded):
-    gone = post(seeded, author, "Soon deleted.")
-    reply = post(seeded, stranger, "Still here.", parent=gone)
+    gone = make_post(seeded, author, "Soon deleted.")
+    reply = make_post(seeded, stranger, "Still here.", parent=gone)
     gone.delete_by_author()
 
     items = by_id(collection(client, seeded))
@@ -203,7 +178,7 @@ def test_replies_to_a_deleted_post_stay_and_target_it(client, author, stranger, 
 
 
 def test_non_ascii_text_is_sent_as_utf8_not_escaped(client, author, seeded):
-    annotation(seeded, author, HARD_WORDS, "Ça va 👩\u200d👩\u200d👧")
+    make_post(seeded, author, "Ça va 👩\u200d👩\u200d👧", passage=HARD_WORDS, context=True)
 
     response = client.get(reverse("annotations_jsonld", args=[seeded.slug]))
 

@@ -14,7 +14,6 @@ from django.core import mail
 from django.db import OperationalError, connection
 from django.tasks import TaskResultStatus
 from django.tasks.backends.immediate import ImmediateBackend
-from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -31,7 +30,7 @@ from annotate.models import (
 from annotate.notifications import queue_email
 from annotate.tasks import fail_abandoned_task_rows, run_maintenance
 from tests.akismet_server import akismet_server_fixture  # noqa: F401
-from tests.conftest import make_user
+from tests.factories import make_post, make_user, post_comment
 
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -61,11 +60,10 @@ def due_work(document, count: int) -> None:
     author = make_user("Ada Author", "ada@example.com")
     past = timezone.now() - timedelta(minutes=30)
     for number in range(count):
-        post = Post.objects.create(
-            document=document,
-            author=author,
-            body=f"Post {number}",
-            body_html=f"<p>Post {number}</p>",
+        post = make_post(
+            document,
+            author,
+            f"Post {number}",
             status=Post.Status.PENDING,
             held_reason=HeldReason.CHECK_FAILED,
         )
@@ -132,7 +130,7 @@ def test_two_sweeps_at_once_send_one_digest(seeded, settings, time_machine):
     teacher = make_user("Tess Teacher", "tess@example.com", is_staff=True, is_superuser=True)
     author = make_user("Ada Author", "ada@example.com")
     for number in range(20):
-        post = Post.objects.create(document=seeded, author=author, body=f"Held {number}")
+        post = make_post(seeded, author, f"Held {number}")
         DigestItem.objects.create(recipient=teacher, post=post, why="Held.")
     later(time_machine, days=1, minutes=1)
     settings.MAILERS = {"default": {"BACKEND": f"{__name__}.SlowMailServer"}}
@@ -186,7 +184,7 @@ def post_with_akismet(client, author, document, akismet_server, django_capture_o
     def send(body: str) -> Post:
         client.force_login(author)
         with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(reverse("create_post", args=[document.slug]), {"body": body})
+            response = post_comment(client, document, body)
         assert response.status_code == 302
         return Post.objects.get(body=body)
 

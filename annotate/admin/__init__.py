@@ -1,6 +1,6 @@
 """
-The admin: the moderation desk (posts, flags, settings, Akismet, email),
-texts and users, and classes. Instructors see only their own classes.
+The admin: the moderation desk (posts, flags, settings, Akismet), the
+outbox, texts, people, and classes. Instructors see only their own classes.
 """
 
-from . import classes, moderation  # noqa: F401  (registers the model admins)
+from . import classes, documents, moderation, outbox, users  # noqa: F401  (registers the model admins)

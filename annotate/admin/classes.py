@@ -15,9 +15,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from ..adminsite import DirectViewOnSite, absolute_url
+from ..adminsite import DirectViewOnSite
 from ..models import Classroom, Document, Membership, Post, Reading
 from ..scoping import documents_in_reach, posts_in_reach, sees_personal_details, taught_classrooms
+from ..site import absolute
 from .moderation import FLAGGED, HELD, NOT_DELETED
 
 
@@ -146,7 +147,7 @@ class ClassroomAdmin(DirectViewOnSite, admin.ModelAdmin):
         classroom = super().get_object(request, object_id, from_field)
         if classroom is not None:
             # Instructors paste the join link into email and course pages: the full address.
-            classroom.absolute_join_url = absolute_url(request, classroom.get_join_url())
+            classroom.absolute_join_url = absolute(classroom.get_join_url(), request)
         return classroom
 
     @admin.display(description="join link")

@@ -1,17 +1,23 @@
 """
-The admin: documents and users, and the moderation desk (posts, flags,
-moderation settings, Akismet's status, outgoing email).
+The moderation desk: the list of posts with its queues and filters,
+decisions in bulk or in one click on a post's page (both through
+annotate.lifecycle, so each writes history and reports to Akismet), each
+post's story read-only, readers' reports, the moderation settings and
+Akismet's state. Members of the moderators group can do all of it
+without superuser rights; instructors, for their own classes' posts.
+
+Nothing here talks to Akismet or the mail server: the admin queues the work
+and background tasks do it.
 """
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db.models import BooleanField, Count, OuterRef, Q, Subquery, Value
+from django.db.models import BooleanField, Count, Q, Value
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -21,211 +27,25 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
-from .. import posting, spam, tasks
+from .. import lifecycle, spam, tasks
 from ..adminsite import ViewOnSiteForViewer
+from ..lifecycle import DECISIONS
 from ..models import (
     Document,
     Flag,
     HeldReason,
     ModerationSettings,
-    OutboundEmail,
     Post,
     PostEvent,
-    Revision,
     SpamCheck,
-    User,
 )
-from ..revisions import revise_document
 from ..scoping import (
-    document_url_for,
     documents_in_reach,
     is_site_moderator,
     post_url_for,
     posts_in_reach,
-    readings_in_reach,
     sees_personal_details,
 )
-
-
-@admin.register(User)
-class UserAdmin(BaseUserAdmin):
-    ordering = ["email"]
-    list_display = ["email", "display_name", "is_staff", "is_active", "date_joined"]
-    search_fields = ["email", "display_name"]
-    fieldsets = [
-        (None, {"fields": ["email", "display_name", "password"]}),
-        (
-            "Permissions",
-            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
-        ),
-        ("Dates", {"fields": ["last_login", "date_joined"]}),
-    ]
-    add_fieldsets = [
-        (None, {"classes": ["wide"], "fields": ["email", "display_name", "password1", "password2"]})
-    ]
-    # Django's two-box picker names its filter boxes by an aria-label on a bare
-    # span, which assistive technology may ignore (axe: aria-prohibited-attr).
-    # A group is a checkbox instead; permissions are a plain list.
-    filter_horizontal = []
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "groups":
-            kwargs["widget"] = forms.CheckboxSelectMultiple
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-
-class DocumentForm(forms.ModelForm):
-    text = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 24, "cols": 100}),
-        strip=False,
-        help_text="Paragraphs are separated by a blank line. Saving a changed text records "
-        "a new revision; earlier revisions are kept.",
-    )
-
-    class Meta:
-        model = Document
-        fields = [
-            "title", "slug", "subtitle", "citation", "source",
-            "is_public", "premoderated", "discussion_closes_at",
-        ]  # fmt: skip
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["text"].initial = self.instance.text
-
-    def clean_text(self) -> str:
-        text = self.cleaned_data["text"]
-        if not text.strip():
-            raise forms.ValidationError("A document needs some text.")
-        return text
-
-
-class RevisionInline(admin.TabularInline):
-    model = Revision
-    fields = [
-        "number", "created_at", "author_name", "note", "characters", "annotations_moved",
-        "changes",
-    ]  # fmt: skip
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    ordering = ["-number"]
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    # By name: a link to the users' admin would refuse everyone but superusers.
-    @admin.display(description="created by")
-    def author_name(self, revision: Revision) -> str:
-        return revision.created_by.display_name if revision.created_by else "—"
-
-    @admin.display(description="characters")
-    def characters(self, revision: Revision) -> int:
-        return len(revision.text)
-
-    @admin.display(description="annotations")
-    def annotations_moved(self, revision: Revision) -> str:
-        """Progress while annotations move in; then how many moved, changed or were orphaned."""
-        if revision.relocation in (Revision.Relocation.QUEUED, Revision.Relocation.RUNNING):
-            return (
-                f"{revision.get_relocation_display()}: {revision.relocation_done} of "
-                f"{revision.relocation_total} (reload to follow)"
-            )
-        if revision.relocation == Revision.Relocation.DONE:
-            return (
-                f"{revision.moved} moved, {revision.changed} with changed words, "
-                f"{revision.orphaned} orphaned, of {revision.relocation_total}"
-            )
-        return "—"
-
-    def get_queryset(self, request):
-        # The class whose pages show a class-only text to this viewer: its
-        # revisions are read and compared there, not at the public address.
-        reading = readings_in_reach(request.user).filter(document=OuterRef("document"))
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("created_by")
-            .annotate(reader_class_slug=Subquery(reading.values("classroom__slug")[:1]))
-        )
-
-    def _class_slug(self, revision: Revision) -> str | None:
-        """
-        The class to read a class-only text in. None for a public text, and for
-        a class-only text no class reads, which only superusers reach (and read
-        at its own address).
-        """
-        return None if revision.document.is_public else revision.reader_class_slug
-
-    def view_on_site(self, revision: Revision) -> str:
-        document, class_slug = revision.document, self._class_slug(revision)
-        if class_slug:
-            page = reverse("class_document", args=[class_slug, document.slug])
-        else:
-            page = document.get_absolute_url()
-        return f"{page}?revision={revision.number}"
-
-    @admin.display(description="what changed")
-    def changes(self, revision: Revision) -> str:
-        if revision.number == 1:
-            return "first version"
-        document, class_slug = revision.document, self._class_slug(revision)
-        if class_slug:
-            url = reverse("class_revision_diff", args=[class_slug, document.slug, revision.number])
-        else:
-            url = reverse("revision_diff", args=[document.slug, revision.number])
-        return format_html('<a href="{}">Compare with revision {}</a>', url, revision.number - 1)
-
-
-@admin.register(Document)
-class DocumentAdmin(ViewOnSiteForViewer, admin.ModelAdmin):
-    form = DocumentForm
-    list_display = ["title", "slug", "is_public", "revision_number", "updated_at"]
-    list_filter = ["is_public", "premoderated"]
-    list_select_related = ["current_revision"]
-    search_fields = ["title", "slug"]
-    prepopulated_fields = {"slug": ["title"]}
-    inlines = [RevisionInline]
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(pk__in=Document.objects.filter(documents_in_reach(request.user)))
-
-    def site_url_for(self, request, document: Document) -> str | None:
-        return document_url_for(request.user, document)
-
-    @admin.display(description="revision", ordering="current_revision__number")
-    def revision_number(self, document: Document) -> int | None:
-        return document.current_revision.number if document.current_revision else None
-
-    def save_model(self, request, obj, form, change) -> None:
-        super().save_model(request, obj, form, change)
-        revision = revise_document(
-            obj, form.cleaned_data["text"], by=request.user, note="Edited in the admin"
-        )
-        if revision and change:
-            moving = (
-                f" Moving {revision.relocation_total} annotations into it: see its progress "
-                "under Revisions below."
-                if revision.relocation_total
-                else ""
-            )
-            self.message_user(
-                request, f"The text changed: saved as revision {revision.number}.{moving}"
-            )
-
-
-# The moderation desk ----------------------------------------------------------
-#
-# Moderators work here: the list of posts with its queues and filters,
-# decisions in bulk or in one click on a post's page (both through
-# annotate.posting, so each writes history and reports to Akismet), each
-# post's story read-only, and Akismet's state. Members of the "Moderators"
-# group can do all of it without superuser rights.
 
 FLAGGED = Q(flag_count__gt=0)
 HELD = Q(status__in=Post.HELD_STATUSES)
@@ -282,19 +102,6 @@ def count_posts(count: int) -> str:
     return "1 post" if count == 1 else f"{count} posts"
 
 
-@dataclass(frozen=True)
-class Decision:
-    label: str  # on the post's page
-    done: str  # as in "3 posts <done>."
-    status: Post.Status  # the status it leaves a post in
-
-
-DECISIONS = {
-    "approve": Decision("Approve", "approved and published", Post.Status.PUBLISHED),
-    "spam": Decision("Mark as spam", "marked as spam", Post.Status.SPAM),
-    "not_spam": Decision("Not spam", "marked as not spam and published", Post.Status.PUBLISHED),
-    "remove": Decision("Remove", "removed", Post.Status.REMOVED),
-}
 RECHECK = "Recheck with Akismet"
 
 
@@ -575,7 +382,7 @@ class PostAdmin(ViewOnSiteForViewer, admin.ModelAdmin):
         decided = unchanged = 0
         for post in queryset:
             unchanged += post.status == DECISIONS[action].status
-            posting.moderate(post, action, by=request.user)
+            lifecycle.decide(post, action, by=request.user)
             decided += 1
         self.message_user(request, decision_message(action, decided, unchanged), messages.SUCCESS)
 
@@ -599,7 +406,7 @@ class PostAdmin(ViewOnSiteForViewer, admin.ModelAdmin):
     def recheck(self, request, queryset) -> None:
         queued = skipped = 0
         for post in queryset:
-            if posting.recheck(post, by=request.user):
+            if lifecycle.recheck(post, by=request.user):
                 queued += 1
             else:
                 skipped += 1
@@ -631,10 +438,10 @@ class PostAdmin(ViewOnSiteForViewer, admin.ModelAdmin):
             raise Http404("No such post.")
         action = request.POST.get("decision", "")
         if action == "recheck":
-            queued = posting.recheck(post, by=request.user)
+            queued = lifecycle.recheck(post, by=request.user)
             self.message_user(request, *recheck_message(int(queued), int(not queued)))
         elif action in DECISIONS:
-            posting.moderate(post, action, by=request.user)
+            lifecycle.decide(post, action, by=request.user)
             message = f"{post.kind.capitalize()} #{post.pk} {DECISIONS[action].done}."
             self.message_user(request, message, messages.SUCCESS)
         else:
@@ -658,12 +465,18 @@ class PostAdmin(ViewOnSiteForViewer, admin.ModelAdmin):
     def akismet_status_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
+        if request.method == "POST":
+            tasks.check_akismet_status.enqueue()
+            self.message_user(request, "Akismet is being asked again; reload in a moment.")
+            return redirect("admin:annotate_post_akismet_status")
+        status, checked_at = akismet_status()
         changelist = reverse("admin:annotate_post_changelist")
         context = {
             **self.admin_site.each_context(request),
             "title": "Akismet status",
             "opts": self.opts,
-            "status": spam.status(),
+            "status": status,
+            "checked_at": checked_at,
             "spam_filtering_off": SPAM_FILTERING_OFF,
             "last_error": last_akismet_error(request.user),
             "posts_with_check_errors": Post.objects.filter(posts_in_reach(request.user))
@@ -672,6 +485,33 @@ class PostAdmin(ViewOnSiteForViewer, admin.ModelAdmin):
             "check_errors_url": f"{changelist}?check_errors=yes",
         }
         return TemplateResponse(request, "admin/annotate/post/akismet_status.html", context)
+
+
+# How long the status page trusts what Akismet said about the key and usage.
+AKISMET_STATUS_MAX_AGE = timedelta(minutes=10)
+
+
+def akismet_status() -> tuple[dict | None, object]:
+    """
+    What Akismet last said about the key and usage, and when; None while it
+    is being asked. The page never waits on Akismet: an answer missing, old,
+    or given for other settings (another key or site URL) is asked for in
+    the background (at once, on a laptop's immediate task backend).
+    """
+    if not spam.is_enabled():
+        return {"enabled": False}, None
+    row = ModerationSettings.load()
+    fresh = (
+        row.akismet_checked_at is not None
+        and timezone.now() - row.akismet_checked_at < AKISMET_STATUS_MAX_AGE
+        and row.akismet_status.get("settings") == spam.settings_fingerprint()
+    )
+    if not fresh:
+        tasks.check_akismet_status.enqueue()
+        row.refresh_from_db(fields=["akismet_status", "akismet_checked_at"])
+        if row.akismet_status.get("settings") != spam.settings_fingerprint():
+            return None, None
+    return row.akismet_status, row.akismet_checked_at
 
 
 class ResolvedFilter(admin.SimpleListFilter):
@@ -750,47 +590,3 @@ class ModerationSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
-
-
-@admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
-    """Mail the site sends, for superusers only: it is addressed to people by email."""
-
-    list_display = ["subject", "recipients", "created_at", "sent_at", "attempts", "last_error"]
-    ordering = ["-created_at", "-id"]
-    fields = [
-        "to", "subject", "body", "created_at", "sent_at", "attempts", "next_attempt_at",
-        "last_error",
-    ]  # fmt: skip
-    readonly_fields = fields
-    actions = ["retry_now"]
-
-    @admin.display(description="to")
-    def recipients(self, email: OutboundEmail) -> str:
-        return ", ".join(email.to)
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request.user.is_superuser
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    @admin.action(description="Retry sending the selected emails now")
-    def retry_now(self, request, queryset) -> None:
-        outcomes = [tasks.send_email.call(pk) for pk in queryset.values_list("pk", flat=True)]
-        sent, failed = outcomes.count("sent"), outcomes.count("will retry")
-        already = outcomes.count("already sent")
-        parts = [f"Sent {sent} of {len(outcomes)}."]
-        if failed:
-            parts.append(f"{failed} failed again; see the last error.")
-        if already:
-            parts.append(f"{already} had been sent already.")
-        self.message_user(
-            request, " ".join(parts), messages.WARNING if failed else messages.SUCCESS
-        )

@@ -647,16 +647,19 @@ class ReadingPage {
       const { response, body } = await postForm(form);
       const postId = response.headers.get(`${FRAGMENT_HEADER}-Post`);
       const message = response.headers.get(`${FRAGMENT_HEADER}-Announce`) ?? "Posted.";
-      this.swap(body);
-      if (form.matches("[data-annotation-form]")) {
+      const annotating = form.matches("[data-annotation-form]");
+      if (annotating) window.getSelection().removeAllRanges();
+      this.applyChanges(body, { sent: form });
+      if (annotating) {
         form.elements.body.value = "";
         sessionStorage.removeItem(PENDING_KEY);
-        window.getSelection().removeAllRanges();
         this.closeComposer({ focusHighlightOf: postId });
       } else {
         const post = document.getElementById(`post-${postId}`);
-        const thread = post?.closest("details.thread");
-        if (thread) thread.open = true;
+        // Inside a closed thread, or behind "Show N replies": open them.
+        for (let details = post?.closest("details"); details; details = details.parentElement.closest("details")) {
+          details.open = true;
+        }
         post?.setAttribute("tabindex", "-1");
         post?.focus();
       }
@@ -668,20 +671,78 @@ class ReadingPage {
     }
   }
 
-  swap(html) {
+  // The server answers a change with the parts of the page it touched
+  // (annotate/fragments.py describes them): each element replaces the one
+  // with its id; a <template> removes one (data-remove) or holds one to put
+  // after, before or into another where the page has none yet. The whole
+  // discussion is one such part, #discussion-root. What the reader has
+  // going survives: open threads, a selection in the text, reply drafts.
+  applyChanges(html, { sent = null } = {}) {
     const template = document.createElement("template");
-    template.innerHTML = html.trim();
-    const fresh = template.content.querySelector("#discussion-root");
-    if (!fresh) return;
-    const openThreads = $$("details.thread[open]", this.root).map((element) => element.id);
-    this.root.replaceWith(fresh);
-    this.root = fresh;
-    for (const id of openThreads) {
-      const thread = document.getElementById(id);
-      if (thread) thread.open = true;
+    template.innerHTML = html;
+    const open = $$("details[open][id]").map((element) => element.id);
+    const current = $$("a.hl.is-current").map((element) => element.dataset.posts);
+    const parts = [...template.content.children];
+    const selection = this.selectionIn(parts);
+    for (const part of parts) this.applyChange(part, sent);
+    for (const id of open) {
+      const details = document.getElementById(id);
+      if (details) details.open = true;
     }
+    for (const thread of $$("details.thread[open]", this.root)) {
+      for (const highlight of $$(`a.hl[data-posts~="${thread.dataset.thread}"]`)) highlight.classList.add("is-active");
+    }
+    for (const posts of current) {
+      $(`a.hl[data-posts="${posts}"]`, this.root)?.classList.add("is-current");
+    }
+    if (selection) selectOffsets(this.textRoot, selection.start, selection.end);
     this.makeTextFocusable();
     this.observeMargin();
+  }
+
+  applyChange(part, sent) {
+    if (part.matches("template[data-remove]")) {
+      document.getElementById(part.dataset.remove)?.remove();
+      return;
+    }
+    let where = null;
+    if (part.matches("template")) {
+      where = part.dataset;
+      part = part.content.firstElementChild;
+      if (!part) return;
+    }
+    const old = part.id && document.getElementById(part.id);
+    if (old) {
+      const drafts = this.draftsIn(old, sent);
+      old.replaceWith(part);
+      for (const form of drafts) document.getElementById(`post-${form.elements.parent.value}`)?.after(form);
+    } else if (where?.after) {
+      document.getElementById(where.after)?.after(part);
+    } else if (where?.before) {
+      document.getElementById(where.before)?.before(part);
+    } else if (where?.into) {
+      document.getElementById(where.into)?.append(part);
+    }
+    if (part.id === "discussion-root" && part.isConnected) this.root = part;
+  }
+
+  // Reply boxes with words in them, other than the one just sent.
+  draftsIn(element, sent) {
+    return $$("form[data-reply-form]", element).filter(
+      (form) => form !== sent && form.elements.body.value.trim(),
+    );
+  }
+
+  // The reader's selection in the text, if a part replaces what holds it.
+  selectionIn(parts) {
+    const selection = window.getSelection();
+    if (!selection.rangeCount || selection.isCollapsed) return null;
+    const touched = parts.some((part) => {
+      const id = part.matches("template") ? (part.dataset.remove ?? part.content.firstElementChild?.id) : part.id;
+      const element = id && document.getElementById(id);
+      return element && (element.contains(selection.anchorNode) || element.contains(selection.focusNode));
+    });
+    return touched ? this.readSelection() : null;
   }
 
   savePending() {

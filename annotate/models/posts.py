@@ -1,214 +1,15 @@
-import hashlib
-import re
-import secrets
+"""Posts and their moderation: history, spam checks, readers' reports and the site's rules."""
+
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
-from django.contrib.auth.models import UserManager as BaseUserManager
-from django.db import models, transaction
-from django.urls import reverse
+from django.db import models
 from django.utils import timezone
 
+from .texts import Document, Revision, discussion_url
 
-class UserManager(BaseUserManager):
-    """People sign in with their email address; there is no username."""
-
-    use_in_migrations = True
-
-    def _create_user(self, email, password, **extra_fields):
-        if not email:
-            raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email), **extra_fields)
-        user.set_password(password)
-        user.save(using=self._db)
-        return user
-
-    def create_user(self, email, password=None, **extra_fields):
-        extra_fields.setdefault("is_staff", False)
-        extra_fields.setdefault("is_superuser", False)
-        return self._create_user(email, password, **extra_fields)
-
-    def create_superuser(self, email, password=None, **extra_fields):
-        extra_fields.setdefault("is_staff", True)
-        extra_fields.setdefault("is_superuser", True)
-        return self._create_user(email, password, **extra_fields)
-
-
-class User(AbstractUser):
-    username = None
-    first_name = None
-    last_name = None
-    email = models.EmailField("email address", unique=True)
-    display_name = models.CharField(
-        max_length=50,
-        help_text="Shown on everything you post. Your email address is never shown.",
-    )
-    email_on_reply = models.BooleanField("email me when someone replies to my posts", default=True)
-    moderation_digest = models.BooleanField(
-        "one daily email about held and reported posts instead of one per post",
-        default=False,
-        help_text="For instructors and moderators.",
-    )
-    digest_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
-
-    USERNAME_FIELD = "email"
-    REQUIRED_FIELDS = ["display_name"]
-
-    objects = UserManager()
-
-    class Meta:
-        ordering = ["display_name"]
-
-    def __str__(self) -> str:
-        return self.display_name or self.email
-
-    def get_full_name(self) -> str:
-        return self.display_name
-
-    def get_short_name(self) -> str:
-        return self.display_name
-
-
-def text_digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-class DocumentQuerySet(models.QuerySet):
-    def with_text(self):
-        return self.select_related("current_revision")
-
-
-class Document(models.Model):
-    """A text that readers annotate and discuss; its words live in revisions."""
-
-    slug = models.SlugField(max_length=100, unique=True)
-    title = models.CharField(max_length=200)
-    subtitle = models.CharField(max_length=200, blank=True)
-    citation = models.CharField(max_length=500, blank=True)
-    source = models.CharField(
-        max_length=500, blank=True, help_text="Where the text comes from: a URL or a reference."
-    )
-    current_revision = models.ForeignKey(
-        "Revision", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    is_public = models.BooleanField(
-        "public",
-        default=True,
-        help_text="Anyone can read a public text and join its public discussion. Untick it "
-        "for a text that only the classes reading it can see.",
-    )
-    premoderated = models.BooleanField(
-        default=False, help_text="Hold every new post on this text for a moderator."
-    )
-    discussion_closes_at = models.DateTimeField(
-        null=True, blank=True, help_text="After this time nobody can post on this text."
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    objects = DocumentQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["title"]
-
-    def __str__(self) -> str:
-        return self.title
-
-    def get_absolute_url(self) -> str:
-        return reverse("document", args=[self.slug])
-
-    @property
-    def discussion_closed(self) -> bool:
-        return self.discussion_closes_at is not None and self.discussion_closes_at <= timezone.now()
-
-    @property
-    def text(self) -> str:
-        return self.current_revision.text if self.current_revision else ""
-
-    @transaction.atomic
-    def revise(self, text: str, *, by=None, note: str = "") -> "Revision | None":
-        """
-        Make `text` the document's current text, recording a new revision.
-
-        Returns the new revision, or None when the text is unchanged.
-        """
-        text = normalize_text(text)
-        if self.current_revision and self.current_revision.digest == text_digest(text):
-            return None
-        last = self.revisions.order_by("-number").values_list("number", flat=True).first()
-        revision = Revision.objects.create(
-            document=self,
-            number=(last or 0) + 1,
-            text=text,
-            digest=text_digest(text),
-            created_by=by,
-            note=note,
-        )
-        self.current_revision = revision
-        self.save(update_fields=["current_revision", "updated_at"])
-        return revision
-
-
-def discussion_url(document: Document, classroom: "Classroom | None") -> str:
-    if classroom is None:
-        return reverse("document", args=[document.slug])
-    return reverse("class_document", args=[classroom.slug, document.slug])
-
-
-def normalize_text(text: str) -> str:
-    """
-    One line ending (LF), no spaces at line ends, and exactly one blank line
-    between paragraphs, so that offsets mean the same in the stored text, the
-    rendered page and the browser that measures a selection.
-    """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    return text.strip()
-
-
-class Revision(models.Model):
-    """One version of a document's text. Annotations anchor to a revision."""
-
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="revisions")
-    number = models.PositiveIntegerField()
-    text = models.TextField()
-    digest = models.CharField(max_length=64, editable=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    note = models.CharField(max_length=200, blank=True)
-
-    # Moving the annotations of the previous revision into this one: progress and outcome.
-    class Relocation(models.TextChoices):
-        NONE = "", "Nothing to move"
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Moving annotations"
-        DONE = "done", "Done"
-
-    relocation = models.CharField(max_length=10, choices=Relocation.choices, blank=True)
-    relocation_total = models.PositiveIntegerField(default=0)
-    relocation_done = models.PositiveIntegerField(default=0)
-    moved = models.PositiveIntegerField(default=0, help_text="Annotations whose passage moved.")
-    changed = models.PositiveIntegerField(
-        default=0, help_text="Annotations whose quoted words changed."
-    )
-    orphaned = models.PositiveIntegerField(
-        default=0, help_text="Annotations whose passage is gone."
-    )
-
-    class Meta:
-        ordering = ["document", "number"]
-        constraints = [
-            models.UniqueConstraint(fields=["document", "number"], name="unique_revision_number")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.document} (revision {self.number})"
-
-    def get_absolute_url(self) -> str:
-        return f"{self.document.get_absolute_url()}?revision={self.number}"
+if TYPE_CHECKING:
+    from .classes import Classroom
 
 
 class HeldReason(models.TextChoices):
@@ -358,11 +159,16 @@ class Post(models.Model):
     def is_annotation(self) -> bool:
         return self.start is not None
 
+    @staticmethod
+    def kind_of(parent_id: int | None, start: int | None) -> str:
+        """A post's kind from its parent and its anchor: reply, annotation or comment."""
+        if parent_id:
+            return "reply"
+        return "annotation" if start is not None else "comment"
+
     @property
     def kind(self) -> str:
-        if self.parent_id:
-            return "reply"
-        return "annotation" if self.is_annotation else "comment"
+        return Post.kind_of(self.parent_id, self.start)
 
     @property
     def is_deleted(self) -> bool:
@@ -399,6 +205,16 @@ class Post(models.Model):
 
     # Moderation. Every change of status is a verb that saves only what it
     # changes and writes a history row, so a post's story can be read back.
+    # annotate.lifecycle says when each is called.
+
+    def submit(self) -> None:
+        """Save a new post, held until the spam check and the rules have judged it."""
+        self.status = Post.Status.PENDING
+        self.held_reason = HeldReason.CHECKING
+        if self.is_annotation:
+            self.original_exact = self.exact
+        self.save()
+        self.record(PostEvent.Kind.CREATED, actor=self.author)
 
     def record(self, kind: str, *, actor=None, detail: str = "") -> "PostEvent":
         return PostEvent.objects.create(post=self, kind=kind, actor=actor, detail=detail)
@@ -406,6 +222,14 @@ class Post(models.Model):
     @property
     def moderated(self) -> bool:
         return self.moderated_at is not None
+
+    @property
+    def waiting_for_check(self) -> bool:
+        """Held only until Akismet answers (or a retry of the check does)."""
+        return self.status == Post.Status.PENDING and self.held_reason in {
+            HeldReason.CHECKING,
+            HeldReason.CHECK_FAILED,
+        }
 
     def hold(self, reason: str, *, detail: str = "") -> None:
         self.status = Post.Status.PENDING
@@ -630,6 +454,10 @@ class ModerationSettings(models.Model):
         help_text="Erase IP address, user agent and referrer this many days after the "
         "spam verdict is final.",
     )
+    # What Akismet said when last asked about the key and usage (the admin's
+    # Akismet page shows it; a background task asks).
+    akismet_status = models.JSONField(default=dict, blank=True, editable=False)
+    akismet_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "moderation settings"
@@ -642,228 +470,3 @@ class ModerationSettings(models.Model):
     def load(cls) -> "ModerationSettings":
         settings_row, _ = cls.objects.get_or_create(pk=1)
         return settings_row
-
-
-class OutboundEmail(models.Model):
-    """
-    An email waiting to be sent, or sent. Mail goes out from background tasks;
-    a message whose sending fails stays here and is tried again.
-
-    An email about a class's posts names the class: it goes out only if its
-    recipient is still in the class (and still teaches it, for instructors'
-    mail) when it is sent, not merely when it was queued.
-    """
-
-    to = models.JSONField(default=list)
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    classroom = models.ForeignKey(
-        "Classroom", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    for_instructors = models.BooleanField(
-        default=False, help_text="Only for the class's instructors (held and reported posts)."
-    )
-    subject = models.CharField(max_length=300)
-    body = models.TextField()
-    headers = models.JSONField(default=dict, blank=True)
-    erase_body_when_sent = models.BooleanField(
-        default=False, help_text="Account email: its links sign people in, so none are kept."
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    withheld_at = models.DateTimeField(
-        null=True, blank=True, help_text="Not sent: the recipient may no longer read it."
-    )
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    claimed_until = models.DateTimeField(
-        null=True, blank=True, help_text="Being sent by a worker until then."
-    )
-    last_error = models.TextField(blank=True)
-
-    def __str__(self) -> str:
-        return self.subject
-
-
-def new_join_token() -> str:
-    return secrets.token_urlsafe(18)
-
-
-class Classroom(models.Model):
-    """A class: its members read and discuss its readings, visible to them alone."""
-
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=100, unique=True)
-    term = models.CharField(max_length=100, blank=True, help_text="e.g. Spring 2027")
-    description = models.TextField(blank=True)
-    join_token = models.CharField(
-        max_length=40,
-        unique=True,
-        default=new_join_token,
-        help_text="The secret in the join link. Regenerate it to turn off old links.",
-    )
-    join_expires_at = models.DateTimeField(
-        "join link expires at", null=True, blank=True, help_text="Empty: never expires."
-    )
-    member_limit = models.PositiveIntegerField(
-        null=True,
-        blank=True,
-        help_text="Most students the class admits, by its join link or by email domain. "
-        "Empty: no limit.",
-    )
-    allowed_domains = models.TextField(
-        blank=True,
-        help_text="Email domains (one a line, e.g. school.edu) whose people can join from "
-        "their “My classes” page without the link.",
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, through="Membership", related_name="classrooms"
-    )
-    documents = models.ManyToManyField(Document, through="Reading", related_name="classrooms")
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = "class"
-        verbose_name_plural = "classes"
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.term})" if self.term else self.name
-
-    def get_absolute_url(self) -> str:
-        return reverse("classroom", args=[self.slug])
-
-    def get_join_url(self) -> str:
-        return reverse("join", args=[self.join_token])
-
-    def regenerate_join_token(self) -> None:
-        self.join_token = new_join_token()
-        self.save(update_fields=["join_token"])
-
-    @property
-    def domains(self) -> list[str]:
-        return [
-            line.strip().lower().lstrip("@")
-            for line in self.allowed_domains.splitlines()
-            if line.strip()
-        ]
-
-    def admits_domain_of(self, email: str) -> bool:
-        domain = email.rsplit("@", 1)[-1].lower()
-        return domain in self.domains
-
-    def why_link_is_closed(self) -> str | None:
-        """Why the join link cannot admit anyone now, in words for the person holding it."""
-        if self.join_expires_at and self.join_expires_at <= timezone.now():
-            return "This join link has expired. Ask your instructor for a new one."
-        return self.why_full()
-
-    def why_full(self) -> str | None:
-        """Why the class can take no more students, however they join."""
-        if self.member_limit is not None:
-            students = self.memberships.filter(role=Membership.Role.STUDENT).count()
-            if students >= self.member_limit:
-                return "This class is full. Ask your instructor to make room."
-        return None
-
-    @transaction.atomic
-    def admit(self, user, *, by_link: bool) -> str | None:
-        """
-        Make `user` a student of the class, by its join link or (`by_link`
-        False) by their school address. Returns why the class cannot take
-        them, in words for them, or None once they are a member.
-        """
-        # Joins of one class queue on its row, so the last place goes to one
-        # person: without the lock, two joins could both count a free place.
-        locked = Classroom.objects.select_for_update().get(pk=self.pk)
-        if locked.memberships.filter(user=user).exists():
-            return None
-        problem = locked.why_link_is_closed() if by_link else locked.why_full()
-        if problem is None:
-            Membership.objects.create(classroom=locked, user=user)
-        return problem
-
-
-class Membership(models.Model):
-    class Role(models.TextChoices):
-        STUDENT = "student", "Student"
-        INSTRUCTOR = "instructor", "Instructor"
-
-    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STUDENT)
-    joined_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["classroom", "role", "user"]
-        constraints = [
-            models.UniqueConstraint(fields=["classroom", "user"], name="one_membership_per_class")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} in {self.classroom} ({self.get_role_display()})"
-
-
-class Reading(models.Model):
-    """A text assigned to a class."""
-
-    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="readings")
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="readings")
-    due_at = models.DateTimeField("due", null=True, blank=True)
-    instructions = models.TextField(blank=True)
-    hide_until_posted = models.BooleanField(
-        "hide classmates’ posts until the student has posted",
-        default=False,
-        help_text="Each student sees classmates’ posts only after posting their own.",
-    )
-
-    class Meta:
-        ordering = ["classroom", models.F("due_at").asc(nulls_last=True), "document__title"]
-        constraints = [
-            models.UniqueConstraint(fields=["classroom", "document"], name="one_reading_per_text")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.document} for {self.classroom}"
-
-    def get_absolute_url(self) -> str:
-        return discussion_url(self.document, self.classroom)
-
-
-class DigestItem(models.Model):
-    """A held or reported post waiting for a moderator's daily digest email."""
-
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_items"
-    )
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
-    why = models.CharField(max_length=300)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.why} (post #{self.post_id})"
-
-
-class AnchorPlacement(models.Model):
-    """Where an annotation sat in one revision of its text, so old revisions read as they were."""
-
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="placements")
-    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="placements")
-    start = models.PositiveIntegerField()
-    end = models.PositiveIntegerField()
-    exact = models.TextField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["post", "revision"], name="one_placement_per_revision")
-        ]
-
-    def __str__(self) -> str:
-        return f"post #{self.post_id} at {self.start}-{self.end} in {self.revision}"

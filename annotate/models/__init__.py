@@ -1,0 +1,58 @@
+"""
+The site's data, one module per part of it: people, texts (and their
+revisions), posts (and their moderation), classes, and mail. Everything is
+importable from here, as `from annotate.models import Post`.
+"""
+
+from .classes import Classroom, Membership, Reading, new_join_token
+from .mail import DigestItem, OutboundEmail
+from .people import User, UserManager
+from .posts import (
+    Flag,
+    HeldReason,
+    ModerationSettings,
+    Post,
+    PostEvent,
+    PostQuerySet,
+    SpamCheck,
+    Verdict,
+)
+from .texts import (
+    AnchorPlacement,
+    Document,
+    DocumentQuerySet,
+    Revision,
+    discussion_url,
+    normalize_text,
+    revision_diff_url,
+    text_digest,
+    text_url,
+)
+
+__all__ = [
+    "AnchorPlacement",
+    "Classroom",
+    "DigestItem",
+    "Document",
+    "DocumentQuerySet",
+    "Flag",
+    "HeldReason",
+    "Membership",
+    "ModerationSettings",
+    "OutboundEmail",
+    "Post",
+    "PostEvent",
+    "PostQuerySet",
+    "Reading",
+    "Revision",
+    "SpamCheck",
+    "User",
+    "UserManager",
+    "Verdict",
+    "discussion_url",
+    "new_join_token",
+    "normalize_text",
+    "revision_diff_url",
+    "text_digest",
+    "text_url",
+]

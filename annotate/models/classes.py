@@ -1,0 +1,157 @@
+"""Classes: their members and roles, and the texts they read."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from .texts import Document, discussion_url
+
+
+def new_join_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class Classroom(models.Model):
+    """A class: its members read and discuss its readings, visible to them alone."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    term = models.CharField(max_length=100, blank=True, help_text="e.g. Spring 2027")
+    description = models.TextField(blank=True)
+    join_token = models.CharField(
+        max_length=40,
+        unique=True,
+        default=new_join_token,
+        help_text="The secret in the join link. Regenerate it to turn off old links.",
+    )
+    join_expires_at = models.DateTimeField(
+        "join link expires at", null=True, blank=True, help_text="Empty: never expires."
+    )
+    member_limit = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Most students the class admits, by its join link or by email domain. "
+        "Empty: no limit.",
+    )
+    allowed_domains = models.TextField(
+        blank=True,
+        help_text="Email domains (one a line, e.g. school.edu) whose people can join from "
+        "their “My classes” page without the link.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="classrooms"
+    )
+    documents = models.ManyToManyField(Document, through="Reading", related_name="classrooms")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "class"
+        verbose_name_plural = "classes"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.term})" if self.term else self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("classroom", args=[self.slug])
+
+    def get_join_url(self) -> str:
+        return reverse("join", args=[self.join_token])
+
+    def regenerate_join_token(self) -> None:
+        self.join_token = new_join_token()
+        self.save(update_fields=["join_token"])
+
+    @property
+    def domains(self) -> list[str]:
+        return [
+            line.strip().lower().lstrip("@")
+            for line in self.allowed_domains.splitlines()
+            if line.strip()
+        ]
+
+    def admits_domain_of(self, email: str) -> bool:
+        domain = email.rsplit("@", 1)[-1].lower()
+        return domain in self.domains
+
+    def why_link_is_closed(self) -> str | None:
+        """Why the join link cannot admit anyone now, in words for the person holding it."""
+        if self.join_expires_at and self.join_expires_at <= timezone.now():
+            return "This join link has expired. Ask your instructor for a new one."
+        return self.why_full()
+
+    def why_full(self) -> str | None:
+        """Why the class can take no more students, however they join."""
+        if self.member_limit is not None:
+            students = self.memberships.filter(role=Membership.Role.STUDENT).count()
+            if students >= self.member_limit:
+                return "This class is full. Ask your instructor to make room."
+        return None
+
+    @transaction.atomic
+    def admit(self, user, *, by_link: bool) -> str | None:
+        """
+        Make `user` a student of the class, by its join link or (`by_link`
+        False) by their school address. Returns why the class cannot take
+        them, in words for them, or None once they are a member.
+        """
+        # Joins of one class queue on its row, so the last place goes to one
+        # person: without the lock, two joins could both count a free place.
+        locked = Classroom.objects.select_for_update().get(pk=self.pk)
+        if locked.memberships.filter(user=user).exists():
+            return None
+        problem = locked.why_link_is_closed() if by_link else locked.why_full()
+        if problem is None:
+            Membership.objects.create(classroom=locked, user=user)
+        return problem
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        STUDENT = "student", "Student"
+        INSTRUCTOR = "instructor", "Instructor"
+
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STUDENT)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["classroom", "role", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["classroom", "user"], name="one_membership_per_class")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.classroom} ({self.get_role_display()})"
+
+
+class Reading(models.Model):
+    """A text assigned to a class."""
+
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="readings")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="readings")
+    due_at = models.DateTimeField("due", null=True, blank=True)
+    instructions = models.TextField(blank=True)
+    hide_until_posted = models.BooleanField(
+        "hide classmates’ posts until the student has posted",
+        default=False,
+        help_text="Each student sees classmates’ posts only after posting their own.",
+    )
+
+    class Meta:
+        ordering = ["classroom", models.F("due_at").asc(nulls_last=True), "document__title"]
+        constraints = [
+            models.UniqueConstraint(fields=["classroom", "document"], name="one_reading_per_text")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} for {self.classroom}"
+
+    def get_absolute_url(self) -> str:
+        return discussion_url(self.document, self.classroom)
