@@ -82,7 +82,10 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request) -> bool:
         if settings.SIGNUP_MODE == "invite":
-            return has_open_join_link(request)
+            # A class's join link, or a teacher invitation, lets its holder in.
+            from .teaching import has_open_invitation
+
+            return has_open_join_link(request) or has_open_invitation(request)
         return super().is_open_for_signup(request)
 
     def clean_email(self, email: str) -> str:

@@ -227,3 +227,32 @@ def taught_classroom_ids(person: User):
     return Membership.objects.filter(user=person, role=Membership.Role.INSTRUCTOR).values_list(
         "classroom_id", flat=True
     )
+
+
+# Teachers --------------------------------------------------------------------
+
+
+def send_teacher_invitation(invitation) -> None:
+    """The invitation's link, to the address it was made for."""
+    link = absolute(invitation.get_absolute_url())
+    inviter = (
+        f"{invitation.invited_by.display_name} invites you"
+        if invitation.invited_by
+        else ("You are invited")
+    )
+    body = (
+        f"{inviter} to teach on annotate, where classes read texts together and "
+        f"discuss them passage by passage.\n\n"
+        f"Accept the invitation (sign in, or create an account, when asked):\n{link}\n\n"
+        f"As a teacher you create classes, assign readings and moderate your own classes' "
+        f"discussions. The link works once and expires on "
+        f"{timezone.localtime(invitation.expires_at):%-d %B %Y}.\n"
+    )
+    queue_email(
+        None,
+        "[annotate] You are invited to teach",
+        body,
+        to=invitation.email,
+        # The link makes whoever holds it a teacher: it is not kept once sent.
+        erase_body_when_sent=True,
+    )

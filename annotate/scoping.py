@@ -8,10 +8,9 @@ classes. A moderator who teaches no class moderates the public discussions.
 
 from django.db.models import Q
 
-from .models import Classroom, Document, Membership, Post, Reading
+from .models import MODERATORS_GROUP, Classroom, Document, Membership, Post, Reading
 
-# The group whose staff members moderate (migration 0003 creates it).
-MODERATORS_GROUP = "Moderators"
+__all__ = ["MODERATORS_GROUP"]
 
 
 def taught_classrooms(user):
@@ -23,9 +22,14 @@ def taught_classrooms(user):
 
 
 def is_site_moderator(user) -> bool:
-    """Superusers, and moderators who teach no class: they look after public discussions."""
+    """
+    Superusers, and moderators who teach no class: they look after public
+    discussions. A teacher never does, even before their first class.
+    """
     if user.is_superuser:
         return True
+    if getattr(user, "is_teacher", False):
+        return False
     # Asked several times per admin page: remember the answer for this request's user.
     if not hasattr(user, "_teaches_a_class"):
         user._teaches_a_class = taught_classrooms(user).exists()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import classes, exports, history, views
+from . import classes, exports, history, teaching, views
 
 # A text's pages, at its public address and at each class's: named "document"
 # and "class_document", and so on (models.text_url builds either).
@@ -42,6 +42,13 @@ urlpatterns = [
         name="export_students_csv",
     ),
     path("join/<str:token>/", classes.join, name="join"),
+    path("teaching/", teaching.teaching, name="teaching"),
+    path("teaching/become-a-teacher/", teaching.become_teacher, name="become_teacher"),
+    path(
+        "teaching/invitations/<str:token>/",
+        teaching.accept_invitation,
+        name="accept_teacher_invitation",
+    ),
     path("activity/", classes.my_activity, name="my_activity"),
     path("preferences/", classes.preferences, name="preferences"),
     path("unsubscribe/<str:token>/", classes.unsubscribe, name="unsubscribe"),

@@ -257,6 +257,9 @@ if SIGNUP_MODE == "domains" and not SIGNUP_EMAIL_DOMAINS:
     raise ImproperlyConfigured(
         "SIGNUP_MODE=domains needs SIGNUP_EMAIL_DOMAINS, e.g. SIGNUP_EMAIL_DOMAINS=school.edu"
     )
+# People with a confirmed address at one of these domains may make themselves
+# teachers (docs/teaching.md); everyone else becomes one by invitation.
+TEACHER_EMAIL_DOMAINS = [d.lower().lstrip("@") for d in env_list("TEACHER_EMAIL_DOMAINS", [])]
 SOCIALACCOUNT_ADAPTER = "annotate.accounts.SocialAccountAdapter"
 SOCIALACCOUNT_FORMS = {"signup": "annotate.accounts.SocialSignupForm"}
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True

@@ -287,6 +287,12 @@ MATRIX = [
     ("GET",  ADMIN + "user/{student_b_user.pk}/change/",   ADM,   ADM,   ADM,   403,   403,   200),
     ("GET",  "/admin/autocomplete/" + PEOPLE_SEARCH,       ADM,   ADM,   ADM,   403,   403,   200),
     ("GET",  ADMIN + "outboundemail/",                     ADM,   ADM,   ADM,   403,   403,   200),
+    ("GET",  ADMIN + "user/invite-teacher/",               ADM,   ADM,   ADM,   403,   403,   200),
+    ("POST", ADMIN + "user/invite-teacher/",               ADM,   ADM,   ADM,   403,   403,   200),
+    # Becoming a teacher (test_teaching.py accepts invitations)
+    ("GET",  "/teaching/",                                 LOGIN, 200,   200,   200,   200,   200),
+    ("POST", "/teaching/become-a-teacher/",                LOGIN, 302,   302,   302,   302,   302),
+    ("GET",  "/teaching/invitations/not-a-token/",         404,   404,   404,   404,   404,   404),
 ]
 # fmt: on
 

@@ -6,7 +6,7 @@ importable from here, as `from annotate.models import Post`.
 
 from .classes import Classroom, Membership, Reading, new_join_token
 from .mail import DigestItem, OutboundEmail
-from .people import User, UserManager
+from .people import MODERATORS_GROUP, TeacherInvitation, User, UserManager
 from .posts import (
     Flag,
     HeldReason,
@@ -30,6 +30,7 @@ from .texts import (
 )
 
 __all__ = [
+    "MODERATORS_GROUP",
     "AnchorPlacement",
     "Classroom",
     "DigestItem",
@@ -46,6 +47,7 @@ __all__ = [
     "Reading",
     "Revision",
     "SpamCheck",
+    "TeacherInvitation",
     "User",
     "UserManager",
     "Verdict",
