@@ -21,6 +21,7 @@ from .models import Classroom, Membership, Post, User
 from .notifications import UNSUBSCRIBE_SALT
 from .site import absolute
 from .spaces import NO_SUCH_CLASS, STAFF, class_posts_for, on_the_page, role_in
+from .teaching import qr_code
 
 
 def has_verified_email(user) -> bool:
@@ -125,14 +126,30 @@ def classroom(request: HttpRequest, class_slug: str) -> HttpResponse:
         for reading in readings
     ]
     teaches = role in (Membership.Role.INSTRUCTOR, STAFF)
+    join_url = absolute(classroom.get_join_url(), request) if teaches else ""
     context = {
         "classroom": classroom,
         "rows": rows,
         "teaches": teaches,
-        "join_url": absolute(classroom.get_join_url(), request) if teaches else "",
+        "join_url": join_url,
+        "join_qr": qr_code(join_url, f"Join link of {classroom.name}") if teaches else "",
         "student_count": classroom.memberships.filter(role=Membership.Role.STUDENT).count(),
     }
     return render(request, "annotate/classroom.html", context)
+
+
+@require_safe
+@login_required
+def join_link(request: HttpRequest, class_slug: str) -> HttpResponse:
+    """The join link large, with its QR code, to put on a projector."""
+    classroom = get_classroom_for_instructor(request, class_slug)
+    join_url = absolute(classroom.get_join_url(), request)
+    context = {
+        "classroom": classroom,
+        "join_url": join_url,
+        "join_qr": qr_code(join_url, f"Join link of {classroom.name}"),
+    }
+    return render(request, "annotate/join_link.html", context)
 
 
 @require_POST

@@ -1,10 +1,11 @@
 import re
+import zoneinfo
 
 from django import forms
 from django.conf import settings
 
 from .accounts import clean_display_name
-from .models import Flag, User
+from .models import Classroom, Flag, User
 from .rendering import MAX_BODY_LENGTH
 
 # Django's CharField already refuses NUL characters; these say so in our words.
@@ -129,3 +130,42 @@ class PreferencesForm(forms.ModelForm):
 
     def clean_display_name(self) -> str:
         return clean_display_name(self.cleaned_data["display_name"])
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every IANA zone, by name ("Europe/London"), as a select offers them."""
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class ClassroomForm(forms.ModelForm):
+    """A new class, as a teacher starts one from the site."""
+
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices,
+        help_text="Where the class meets: its times are given in this zone.",
+    )
+
+    class Meta:
+        model = Classroom
+        fields = [
+            "name", "term", "time_zone", "description",
+            "allowed_domains", "member_limit",
+        ]  # fmt: skip
+        labels = {
+            "name": "Name",
+            "allowed_domains": "School email domains that may join without the link (optional)",
+            "member_limit": "Most students (optional)",
+        }
+        help_texts = {
+            "term": "Optional, e.g. Spring 2027.",
+            "allowed_domains": "One a line, e.g. school.edu. Anyone may join with the link.",
+            "member_limit": "Empty: no limit.",
+        }
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "allowed_domains": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].initial = settings.TIME_ZONE

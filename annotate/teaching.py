@@ -1,20 +1,29 @@
 """
 The teacher's side of the site: becoming a teacher (by invitation, or by a
-school address at one of TEACHER_EMAIL_DOMAINS) and the "Teaching" home that
-lists the classes a teacher runs.
+school address at one of TEACHER_EMAIL_DOMAINS), the "Teaching" home that
+lists the classes a teacher runs, starting a class, and the join link's QR
+code for a projector.
 """
 
+import io
+
+import segno
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.utils.crypto import get_random_string
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import notifications
-from .models import Membership, TeacherInvitation, User
+from .forms import ClassroomForm
+from .models import Classroom, Membership, TeacherInvitation, User
 
 INVITATION_SESSION_KEY = "annotate:teacher_invitation"
 
@@ -87,7 +96,6 @@ def teaching(request: HttpRequest) -> HttpResponse:
     context = {
         "memberships": list(taught),
         "may_become_teacher": may_become_teacher(request.user),
-        "new_class_url": reverse("admin:annotate_classroom_add"),
     }
     return render(request, "annotate/teaching.html", context)
 
@@ -105,3 +113,48 @@ def become_teacher(request: HttpRequest) -> HttpResponse:
     request.user.become_teacher()
     messages.success(request, "Welcome: you are a teacher now. Start with a class.")
     return redirect("teaching")
+
+
+def unique_class_slug(name: str) -> str:
+    """A short address for a new class from its name, made unique with a suffix if need be."""
+    base = slugify(name)[:80] or "class"
+    slug = base
+    while Classroom.objects.filter(slug=slug).exists():
+        slug = f"{base}-{get_random_string(4, 'abcdefghijkmnpqrstuvwxyz23456789')}"
+    return slug
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def new_class(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_teacher:
+        raise PermissionDenied("Only teachers start classes. See the Teaching page to become one.")
+    form = ClassroomForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            classroom = form.save(commit=False)
+            classroom.slug = unique_class_slug(classroom.name)
+            classroom.save()
+            Membership.objects.create(
+                classroom=classroom, user=request.user, role=Membership.Role.INSTRUCTOR
+            )
+        messages.success(
+            request,
+            f"{classroom.name} is ready. Share its join link with your students, and add "
+            "its readings.",
+        )
+        return redirect(classroom)
+    status = 400 if form.errors else 200
+    return render(request, "annotate/new_class.html", {"form": form}, status=status)
+
+
+def qr_code(url: str, title: str) -> SafeString:
+    """
+    `url` as a QR code, in SVG to put in the page (no image request, no inline
+    style: the strict CSP holds). Sized by CSS through its viewBox.
+    """
+    out = io.BytesIO()
+    segno.make(url, error="m").save(
+        out, kind="svg", border=2, xmldecl=False, omitsize=True, title=title, svgclass="qr"
+    )
+    return mark_safe(out.getvalue().decode())

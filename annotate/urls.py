@@ -21,6 +21,7 @@ urlpatterns = [
         for route, view, name in TEXT_PAGES
     ),
     path("classes/<slug:class_slug>/join/", classes.join_by_domain, name="join_by_domain"),
+    path("classes/<slug:class_slug>/join-link/", classes.join_link, name="join_link"),
     path(
         "classes/<slug:class_slug>/new-join-link/",
         classes.regenerate_join_link,
@@ -44,6 +45,7 @@ urlpatterns = [
     path("join/<str:token>/", classes.join, name="join"),
     path("teaching/", teaching.teaching, name="teaching"),
     path("teaching/become-a-teacher/", teaching.become_teacher, name="become_teacher"),
+    path("teaching/new-class/", teaching.new_class, name="new_class"),
     path(
         "teaching/invitations/<str:token>/",
         teaching.accept_invitation,

@@ -293,6 +293,10 @@ MATRIX = [
     ("GET",  "/teaching/",                                 LOGIN, 200,   200,   200,   200,   200),
     ("POST", "/teaching/become-a-teacher/",                LOGIN, 302,   302,   302,   302,   302),
     ("GET",  "/teaching/invitations/not-a-token/",         404,   404,   404,   404,   404,   404),
+    ("GET",  "/teaching/new-class/",                       LOGIN, 403,   403,   403,   403,   403),
+    ("POST", "/teaching/new-class/",                       LOGIN, 403,   403,   403,   403,   403),
+    ("GET",  "/classes/alpha/join-link/",                  LOGIN, 404,   404,   200,   404,   200),
+    ("GET",  "/classes/beta/join-link/",                   LOGIN, 404,   404,   404,   200,   200),
 ]
 # fmt: on
 

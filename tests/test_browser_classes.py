@@ -9,7 +9,7 @@ from django.core.cache import cache
 from playwright.sync_api import Page, expect
 
 from annotate.models import Classroom, Post
-from tests.browser import sign_in
+from tests.browser import assert_no_axe_violations, sign_in
 from tests.factories import PASSWORD, make_class, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -101,3 +101,41 @@ def test_student_joins_by_the_link_annotates_the_class_reading_and_outsiders_see
     expect(outsider.get_by_role("heading", name="Page not found")).to_be_visible()
     expect(outsider.get_by_text("Why paranoid, after winning?")).to_have_count(0)
     expect(outsider.locator("#text")).to_have_count(0)
+
+
+@pytest.mark.parametrize(
+    "screen",
+    [{"width": 390, "height": 844}, {"width": 1366, "height": 768}],
+    ids=["phone", "laptop"],
+)
+def test_a_teacher_starts_a_class_and_shares_its_link_and_qr_code(new_context, screen):
+    teacher = make_user("Tess Teacher", "tess@school.edu")
+    teacher.become_teacher()
+    context = new_context(viewport=screen, permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    sign_in(page, "tess@school.edu")
+
+    page.get_by_role("link", name="Teaching").click()
+    page.get_by_role("link", name="New class").click()
+    assert_no_axe_violations(page)
+    page.get_by_label("Name").fill("Modern History")
+    page.get_by_label("Time zone").select_option("Europe/London")
+    page.get_by_role("button", name="Create the class").click()
+
+    expect(page.get_by_role("heading", name="Modern History", level=1)).to_be_visible()
+    join_url = page.get_by_label("Join link to share with students").input_value()
+    assert re.fullmatch(r"http://localhost:\d+/join/[\w-]+/", join_url), join_url
+    qr = page.locator(".join-qr svg")
+    expect(qr).to_be_visible()
+    box = qr.bounding_box()
+    assert box["width"] >= 120 and box["x"] + box["width"] <= screen["width"]
+    page.get_by_role("button", name="Copy link").click()
+    expect(page.locator(".copy-status")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == join_url
+    assert_no_axe_violations(page)
+    # No part of the page is wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= screen["width"]
+
+    page.get_by_role("link", name="Show it large, for a projector").click()
+    expect(page.locator(".join-address")).to_have_text(join_url)
+    assert page.locator(".join-qr-large svg").bounding_box()["width"] > box["width"]

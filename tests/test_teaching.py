@@ -104,7 +104,8 @@ def test_accepting_makes_the_account_a_teacher_with_staff_and_the_moderators_gro
     teaching = soup(client.get("/teaching/"))
     assert soup(client.get("/privacy/")).select_one('header a[href="/teaching/"]')
     assert words(teaching.select_one(".empty")).startswith("You do not teach a class yet.")
-    assert teaching.find("a", string="New class")["href"] == "/admin/annotate/classroom/add/"
+    assert teaching.find("a", string="New class")["href"] == "/teaching/new-class/"
+    assert client.get("/teaching/new-class/").status_code == 200
     assert client.get("/admin/annotate/classroom/add/").status_code == 200
 
 
@@ -255,3 +256,115 @@ def test_other_addresses_are_told_to_ask_for_an_invitation(
     assert messages_on(soup(response))[0].startswith("Only a confirmed address")
     person.refresh_from_db()
     assert (person.is_teacher, person.is_staff) == (False, False)
+
+
+# Starting a class from the site
+
+
+@pytest.fixture
+def teacher(db) -> User:
+    teacher = make_user("Tess Teacher", "tess@school.edu")
+    teacher.become_teacher()
+    return teacher
+
+
+def test_a_teacher_starts_a_class_from_the_site_and_teaches_it(client, teacher):
+    client.force_login(teacher)
+    form = soup(client.get("/teaching/new-class/")).select_one("form.class-form")
+    labels = [words(label) for label in form.select("label")]
+
+    response = client.post(
+        "/teaching/new-class/",
+        {
+            "name": "Modern History",
+            "term": "Spring 2027",
+            "time_zone": "America/New_York",
+            "description": "Stalin's Russia, read closely.",
+            "allowed_domains": "school.edu",
+            "member_limit": "30",
+        },
+        follow=True,
+    )
+
+    assert labels[:4] == ["Name:", "Term:", "Time zone:", "Description:"]
+    assert response.redirect_chain == [("/classes/modern-history/", 302)]
+    assert messages_on(soup(response))[0].startswith("Modern History is ready.")
+    classroom = teacher.classrooms.get()
+    assert (classroom.time_zone, classroom.member_limit, classroom.domains) == (
+        "America/New_York",
+        30,
+        ["school.edu"],
+    )
+    assert classroom.memberships.get().role == "instructor"
+
+
+def test_two_classes_of_the_same_name_get_their_own_addresses(client, teacher):
+    client.force_login(teacher)
+    data = {"name": "Modern History", "time_zone": "UTC"}
+
+    first = client.post("/teaching/new-class/", data)
+    second = client.post("/teaching/new-class/", data)
+
+    assert first["Location"] == "/classes/modern-history/"
+    assert second["Location"].startswith("/classes/modern-history-")
+    assert second["Location"] != first["Location"]
+
+
+def test_a_class_form_with_mistakes_says_which_and_creates_nothing(client, teacher):
+    client.force_login(teacher)
+
+    response = client.post("/teaching/new-class/", {"name": "", "time_zone": "Mars/Olympus"})
+
+    assert response.status_code == 400
+    errors = [words(error) for error in soup(response).select(".errorlist")]
+    assert "This field is required." in errors
+    assert any(error.startswith("Select a valid choice.") for error in errors)
+    assert not teacher.classrooms.exists()
+
+
+def test_only_teachers_start_classes_from_the_site(client, author):
+    client.force_login(author)
+
+    response = client.post("/teaching/new-class/", {"name": "Mine", "time_zone": "UTC"})
+
+    assert response.status_code == 403
+    assert not author.classrooms.exists()
+
+
+def test_the_class_page_gives_the_join_link_to_copy_and_as_a_qr_code(client, teacher):
+    classroom = make_class(instructor=teacher)
+    client.force_login(teacher)
+
+    page = soup(client.get(classroom.get_absolute_url()))
+    projector = soup(client.get(f"/classes/{classroom.slug}/join-link/"))
+
+    join_url = f"http://testserver{classroom.get_join_url()}"
+    assert page.select_one("#join-url")["value"] == join_url
+    assert page.select_one('button[data-copy="join-url"]')
+    qr = page.select_one(".join-qr svg")
+    assert words(qr.title) == f"Join link of {classroom.name}"
+    assert qr.get("viewbox") or qr.get("viewBox")
+    link = page.find("a", string="Show it large, for a projector")
+    assert link["href"] == f"/classes/{classroom.slug}/join-link/"
+    assert words(projector.select_one(".join-address")) == join_url
+    assert projector.select_one(".join-qr-large svg")
+
+
+def test_the_join_links_large_page_is_for_the_classs_instructors(client, teacher, author):
+    classroom = make_class(instructor=teacher, students=[author])
+    client.force_login(author)
+
+    assert client.get(f"/classes/{classroom.slug}/join-link/").status_code == 404
+
+
+def test_due_dates_on_the_class_page_are_in_the_classs_time_zone(client, teacher, document):
+    from datetime import UTC, datetime
+
+    classroom = make_class(instructor=teacher, time_zone="America/New_York")
+    classroom.readings.create(document=document, due_at=datetime(2027, 1, 11, 17, 0, tzinfo=UTC))
+    client.force_login(teacher)
+
+    page = soup(client.get(classroom.get_absolute_url()))
+
+    assert words(page.select("table.readings thead th")[1]) == "Due (America/New_York time)"
+    assert words(page.select_one("table.readings tbody time")) == "Mon 11 Jan, 12:00"

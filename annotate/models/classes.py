@@ -41,6 +41,11 @@ class Classroom(models.Model):
         help_text="Email domains (one a line, e.g. school.edu) whose people can join from "
         "their “My classes” page without the link.",
     )
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        help_text="Where the class meets, e.g. Europe/London: its times are given in this zone.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="classrooms"

@@ -1,5 +1,5 @@
-// A "Copy" button beside a read-only address (the class join link). Without
-// JavaScript the button stays hidden and the address is there to select.
+// A "Copy" button beside a read-only address (a class join link), on the site and
+// in the admin. Without JavaScript the button stays hidden and the address is there to select.
 
 for (const button of document.querySelectorAll("button[data-copy]")) {
   const source = document.getElementById(button.dataset.copy);
