@@ -188,11 +188,16 @@ def send_digests() -> int:
     due = DigestItem.objects.filter(sent_at=None, created_at__lte=now - DIGEST_INTERVAL)
     for person in User.objects.filter(pk__in=due.values("recipient_id")):
         with transaction.atomic():
-            # Locked rows belong to a sweep running beside this one: it sends them.
+            # One sweep at a time takes a person's digest: a sweep running
+            # beside this one that holds the person sends it whole. (Locking
+            # the items alone would let two sweeps each send a part.)
+            claimed = User.objects.select_for_update(skip_locked=True).filter(pk=person.pk)
+            if not list(claimed.values_list("pk", flat=True)):
+                continue
             items = list(
-                person.digest_items.filter(sent_at=None)
-                .select_for_update(skip_locked=True, of=("self",))
-                .select_related("post__document", "post__author")
+                person.digest_items.filter(sent_at=None).select_related(
+                    "post__document", "post__author"
+                )
             )
             if not items:
                 continue
