@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.forms import SignupForm as AllauthSignupForm
+from allauth.account.models import EmailAddress
 from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.forms import SignupForm as AllauthSocialSignupForm
@@ -24,6 +25,11 @@ def has_open_join_link(request) -> bool:
     token = request.session.get(JOIN_SESSION_KEY)
     classroom = Classroom.objects.filter(join_token=token).first() if token else None
     return classroom is not None and classroom.why_link_is_closed() is None
+
+
+def has_verified_email(user) -> bool:
+    """A school address admits its owner only once they have shown it is theirs."""
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
 
 
 DISPLAY_NAME_HELP = "Shown on everything you post. Your email address is never shown."

@@ -3,7 +3,6 @@
 from collections import Counter
 from dataclasses import dataclass
 
-from allauth.account.models import EmailAddress
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -15,18 +14,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from .accounts import JOIN_SESSION_KEY
+from .accounts import JOIN_SESSION_KEY, has_verified_email
 from .forms import PreferencesForm
 from .models import Classroom, Membership, Post, User
 from .notifications import UNSUBSCRIBE_SALT
 from .site import absolute
 from .spaces import NO_SUCH_CLASS, STAFF, class_posts_for, on_the_page, role_in
 from .teaching import qr_code
-
-
-def has_verified_email(user) -> bool:
-    """A school address admits its owner only once they have shown it is theirs."""
-    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
 
 
 def get_classroom_for_member(request: HttpRequest, class_slug: str) -> tuple[Classroom, str]:

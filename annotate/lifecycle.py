@@ -23,12 +23,9 @@ from django.http import HttpRequest
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-if TYPE_CHECKING:
-    from .spaces import Space
-
 from . import notifications, revisions, spam, tasks
 from .anchoring import AnchorError, validate_anchor
-from .background import backoff
+from .background import backoff, enqueue
 from .discussion import THREAD_DEPTH
 from .models import (
     Document,
@@ -42,6 +39,9 @@ from .models import (
 )
 from .moderation import Outcome, closed_message, rule_outcome, seconds_until_allowed
 from .rendering import render_markdown
+
+if TYPE_CHECKING:
+    from .spaces import Space
 
 # How long a new post's first check may take before the sweep takes it up.
 CHECK_GRACE = timedelta(minutes=1)
@@ -191,7 +191,7 @@ def create(
         SpamCheck.objects.create(
             post=post, payload=payload, next_attempt_at=timezone.now() + CHECK_GRACE
         )
-        tasks.enqueue(tasks.check_post, post.pk)
+        enqueue(tasks.check_post, post.pk)
     else:
         SpamCheck.objects.create(post=post, payload=payload, final_at=timezone.now())
         follow_rules(post, payload, rules)
@@ -223,7 +223,7 @@ def edit(post: Post, body: str) -> None:
     )
     if recheck:
         post.hold(HeldReason.CHECKING, detail="After an edit: waiting for the spam check.")
-        tasks.enqueue(tasks.check_post, post.pk, "edit")
+        enqueue(tasks.check_post, post.pk, "edit")
     elif post.status == Post.Status.PUBLISHED:
         follow_rules(post, spam_check.payload)
     elif post.status == Post.Status.PENDING and not post.waiting_for_check:
@@ -339,7 +339,7 @@ def recheck(post: Post, *, by) -> bool:
     if not spam.is_enabled() or not SpamCheck.objects.filter(post=post).exists():
         return False
     post.record(PostEvent.Kind.RECHECK, actor=by)
-    tasks.enqueue(tasks.check_post, post.pk, "recheck_queue")
+    enqueue(tasks.check_post, post.pk, "recheck_queue")
     return True
 
 

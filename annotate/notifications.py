@@ -18,8 +18,7 @@ from django.utils import timezone
 
 from . import tasks
 from .background import enqueue
-from .models import DigestItem, Membership, OutboundEmail, Post, User
-from .scoping import MODERATORS_GROUP
+from .models import MODERATORS_GROUP, DigestItem, Membership, OutboundEmail, Post, User
 from .site import absolute
 
 logger = logging.getLogger(__name__)

@@ -8,9 +8,7 @@ classes. A moderator who teaches no class moderates the public discussions.
 
 from django.db.models import Q
 
-from .models import MODERATORS_GROUP, Classroom, Document, Membership, Post, Reading
-
-__all__ = ["MODERATORS_GROUP"]
+from .models import Classroom, Document, Membership, Post, Reading
 
 
 def taught_classrooms(user):

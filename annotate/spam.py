@@ -18,8 +18,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from . import site
-from .models import Membership, Post, Verdict
-from .scoping import MODERATORS_GROUP
+from .models import MODERATORS_GROUP, Membership, Post, Verdict
 
 # Akismet's own service, where AKISMET_API_URL points unless it is set.
 AKISMET_SERVICE_URL = "https://rest.akismet.com"

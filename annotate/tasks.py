@@ -86,7 +86,9 @@ def check_post(post_id: int, recheck_reason: str = "") -> str:
             check_claimed_until=None,
             final_at=Coalesce("final_at", Value(now)),
         )
-        return lifecycle.akismet_answered(post, result.verdict, spam_check.payload)
+        # Read again under the lock: an edit meanwhile changed what the rules judge.
+        payload = SpamCheck.objects.values_list("payload", flat=True).get(post_id=post_id)
+        return lifecycle.akismet_answered(post, result.verdict, payload)
 
 
 def _locked_post(post_id: int) -> Post:

@@ -8,7 +8,6 @@ code for a projector.
 import io
 
 import segno
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,6 +21,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import notifications
+from .accounts import has_verified_email
 from .forms import ClassroomForm
 from .models import Classroom, Membership, TeacherInvitation, User
 
@@ -48,10 +48,7 @@ def may_become_teacher(user: User) -> bool:
     if not domains or user.is_teacher:
         return False
     domain = user.email.rsplit("@", 1)[-1].lower()
-    return (
-        domain in domains
-        and EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
-    )
+    return domain in domains and has_verified_email(user)
 
 
 @require_http_methods(["GET", "POST"])

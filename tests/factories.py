@@ -18,9 +18,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from annotate.anchoring import anchor_at
-from annotate.models import Classroom, Document, Membership, Post, Reading, SpamCheck, User
+from annotate.models import (
+    MODERATORS_GROUP,
+    Classroom,
+    Document,
+    Membership,
+    Post,
+    Reading,
+    SpamCheck,
+    User,
+)
 from annotate.rendering import render_markdown
-from annotate.scoping import MODERATORS_GROUP
 
 PASSWORD = "correct horse 42"  # every user's, so that browser tests can sign in
 MODERATORS = MODERATORS_GROUP  # the group its migration creates

@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group, Permission
 from django.test import Client
 
 from annotate.models import (
+    MODERATORS_GROUP,
     Classroom,
     Document,
     Flag,
@@ -25,7 +26,6 @@ from annotate.models import (
     Reading,
     User,
 )
-from annotate.scoping import MODERATORS_GROUP
 from tests.factories import make_class, make_moderator, make_post, make_user
 
 STUDENT_EMAIL = "ada.student@example.com"

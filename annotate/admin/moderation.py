@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, Count, Q, Value
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -501,15 +502,18 @@ def akismet_status() -> tuple[dict | None, object]:
     if not spam.is_enabled():
         return {"enabled": False}, None
     row = ModerationSettings.load()
+    asked_for = spam.settings_fingerprint()
     fresh = (
         row.akismet_checked_at is not None
         and timezone.now() - row.akismet_checked_at < AKISMET_STATUS_MAX_AGE
-        and row.akismet_status.get("settings") == spam.settings_fingerprint()
+        and row.akismet_status.get("settings") == asked_for
     )
     if not fresh:
-        tasks.check_akismet_status.enqueue()
-        row.refresh_from_db(fields=["akismet_status", "akismet_checked_at"])
-        if row.akismet_status.get("settings") != spam.settings_fingerprint():
+        # Asked at most once a minute, however often the page is reloaded meanwhile.
+        if cache.add("annotate:akismet-status-asked", True, timeout=60):
+            tasks.check_akismet_status.enqueue()
+            row.refresh_from_db(fields=["akismet_status", "akismet_checked_at"])
+        if row.akismet_status.get("settings") != asked_for:
             return None, None
     return row.akismet_status, row.akismet_checked_at
 
