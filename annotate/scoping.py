@@ -1,32 +1,32 @@
 """
 What a moderator may reach in the admin.
 
-Superusers reach everything. An instructor reaches the posts, flags, texts,
-readings and members of the classes they teach, and nothing of other
-classes. A moderator who teaches no class moderates the public discussions.
+Superusers reach everything. An instructor or teaching assistant reaches the
+posts, flags, texts, readings and members of the classes they teach, and
+nothing of other classes. A moderator who teaches no class moderates the
+public discussions; teachers and class staff never do.
 """
 
 from django.db.models import Q
 
-from .models import Classroom, Document, Membership, Post, Reading
+from .models import TEACHING_ROLES, Classroom, Document, Post, Reading
 
 
 def taught_classrooms(user):
     if user.is_superuser:
         return Classroom.objects.all()
-    return Classroom.objects.filter(
-        memberships__user=user, memberships__role=Membership.Role.INSTRUCTOR
-    )
+    return Classroom.objects.filter(memberships__user=user, memberships__role__in=TEACHING_ROLES)
 
 
 def is_site_moderator(user) -> bool:
     """
     Superusers, and moderators who teach no class: they look after public
-    discussions. A teacher never does, even before their first class.
+    discussions. A teacher never does, even before their first class, nor
+    someone who joined a class's staff by link, even after leaving it.
     """
     if user.is_superuser:
         return True
-    if getattr(user, "is_teacher", False):
+    if getattr(user, "is_teacher", False) or getattr(user, "is_class_staff", False):
         return False
     # Asked several times per admin page: remember the answer for this request's user.
     if not hasattr(user, "_teaches_a_class"):

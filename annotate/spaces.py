@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest
 
 from .discussion import THREAD_DEPTH
 from .models import (
+    TEACHING_ROLES,
     Classroom,
     Document,
     Membership,
@@ -79,7 +80,8 @@ class Space:
 
 
 def _instructors(classroom: Classroom):
-    return classroom.memberships.filter(role=Membership.Role.INSTRUCTOR).values("user_id")
+    """The class's teaching staff, whose posts every student reads."""
+    return classroom.memberships.filter(role__in=TEACHING_ROLES).values("user_id")
 
 
 def unlocking_posts(user):

@@ -4,7 +4,7 @@ revisions), posts (and their moderation), classes, and mail. Everything is
 importable from here, as `from annotate.models import Post`.
 """
 
-from .classes import Classroom, Membership, Reading, new_join_token
+from .classes import TEACHING_ROLES, ClassGroup, Classroom, Membership, Reading, new_join_token
 from .mail import DigestItem, OutboundEmail
 from .people import MODERATORS_GROUP, TeacherInvitation, User, UserManager
 from .posts import (
@@ -22,6 +22,7 @@ from .texts import (
     Document,
     DocumentQuerySet,
     Revision,
+    TextUpload,
     discussion_url,
     normalize_text,
     revision_diff_url,
@@ -31,7 +32,9 @@ from .texts import (
 
 __all__ = [
     "MODERATORS_GROUP",
+    "TEACHING_ROLES",
     "AnchorPlacement",
+    "ClassGroup",
     "Classroom",
     "DigestItem",
     "Document",
@@ -48,6 +51,7 @@ __all__ = [
     "Revision",
     "SpamCheck",
     "TeacherInvitation",
+    "TextUpload",
     "User",
     "UserManager",
     "Verdict",

@@ -46,6 +46,18 @@ class Classroom(models.Model):
         default="UTC",
         help_text="Where the class meets, e.g. Europe/London: its times are given in this zone.",
     )
+    instructor_token = models.CharField(
+        max_length=40,
+        unique=True,
+        default=new_join_token,
+        help_text="The secret in the link that makes whoever opens it a co-instructor.",
+    )
+    assistant_token = models.CharField(
+        max_length=40,
+        unique=True,
+        default=new_join_token,
+        help_text="The secret in the link that makes whoever opens it a teaching assistant.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="classrooms"
@@ -114,9 +126,30 @@ class Classroom(models.Model):
         return problem
 
 
+class ClassGroup(models.Model):
+    """
+    A small group of a class's students. On a reading discussed in groups,
+    each student reads only their group's posts and the teaching staff's.
+    """
+
+    classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="groups")
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["classroom", "name"]
+        verbose_name = "group"
+        constraints = [
+            models.UniqueConstraint(fields=["classroom", "name"], name="unique_group_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Membership(models.Model):
     class Role(models.TextChoices):
         STUDENT = "student", "Student"
+        ASSISTANT = "assistant", "Teaching assistant"
         INSTRUCTOR = "instructor", "Instructor"
 
     classroom = models.ForeignKey(Classroom, on_delete=models.CASCADE, related_name="memberships")
@@ -124,6 +157,14 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.STUDENT)
+    group = models.ForeignKey(
+        ClassGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        help_text="Students only: the small group they discuss “in groups” readings with.",
+    )
     joined_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -134,6 +175,13 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.classroom} ({self.get_role_display()})"
+
+
+TEACHING_ROLES = (Membership.Role.INSTRUCTOR, Membership.Role.ASSISTANT)
+"""
+The class's teaching staff: they moderate it, see its dashboard and every
+post. Only instructors change its settings, readings and roster, or delete it.
+"""
 
 
 class Reading(models.Model):
@@ -147,6 +195,11 @@ class Reading(models.Model):
         "hide classmates’ posts until the student has posted",
         default=False,
         help_text="Each student sees classmates’ posts only after posting their own.",
+    )
+    in_groups = models.BooleanField(
+        "discussed in groups",
+        default=False,
+        help_text="Each student sees only their own group’s posts and the teaching staff’s.",
     )
 
     class Meta:

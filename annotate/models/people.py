@@ -60,6 +60,12 @@ class User(AbstractUser):
         default=False,
         help_text="Creates and runs classes, and moderates only their own classes' posts.",
     )
+    is_class_staff = models.BooleanField(
+        "class staff",
+        default=False,
+        help_text="Joined a class as a co-instructor or teaching assistant by its link: "
+        "moderates only the classes they help teach, never the public discussions.",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["display_name"]
@@ -86,8 +92,22 @@ class User(AbstractUser):
         (scoping: a teacher is never a site moderator).
         """
         self.is_teacher = True
+        self._give_moderation(["is_teacher"])
+
+    def join_class_staff(self) -> None:
+        """
+        What a co-instructor or teaching assistant who joined by link needs:
+        the admin and the moderators' permissions, for their classes only.
+        """
+        if self.is_staff:  # a teacher, a site moderator or a superuser already
+            return
+        self.is_class_staff = True
+        self._give_moderation(["is_class_staff"])
+
+    @transaction.atomic
+    def _give_moderation(self, fields: list[str]) -> None:
         self.is_staff = True
-        self.save(update_fields=["is_teacher", "is_staff"])
+        self.save(update_fields=[*fields, "is_staff"])
         self.groups.add(Group.objects.get_or_create(name=MODERATORS_GROUP)[0])
 
 

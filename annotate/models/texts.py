@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import secrets
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -34,6 +35,15 @@ class Document(models.Model):
     )
     current_revision = models.ForeignKey(
         "Revision", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="documents_owned",
+        help_text="The teacher whose text this is. Empty: the site’s own text, which "
+        "superusers look after.",
     )
     is_public = models.BooleanField(
         "public",
@@ -191,3 +201,52 @@ class AnchorPlacement(models.Model):
 
     def __str__(self) -> str:
         return f"post #{self.post_id} at {self.start}-{self.end} in {self.revision}"
+
+
+def new_upload_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class TextUpload(models.Model):
+    """
+    A file a teacher uploaded, on its way to becoming a text: converted as
+    background work, then shown to the teacher, who corrects and saves it.
+    The file's bytes are kept in the database, so that any worker can
+    convert it, and dropped once it is converted.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to be converted"
+        CONVERTING = "converting", "Converting"
+        READY = "ready", "Ready to check"
+        FAILED = "failed", "Could not be converted"
+        SAVED = "saved", "Saved as a text"
+
+    token = models.CharField(max_length=40, unique=True, default=new_upload_token)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="text_uploads"
+    )
+    classroom = models.ForeignKey(
+        "Classroom",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="text_uploads",
+        help_text="The class the text is to be assigned to once saved.",
+    )
+    filename = models.CharField(max_length=255)
+    data = models.BinaryField(editable=False)
+    size = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent converted.")
+    error = models.TextField(blank=True, help_text="Why the file could not be converted.")
+    title = models.CharField(max_length=200, blank=True)
+    text = models.TextField(blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.filename
