@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from .accounts import JOIN_SESSION_KEY, has_verified_email
 from .forms import PreferencesForm
-from .models import Classroom, Membership, Post, User
+from .models import TEACHING_ROLES, Classroom, Membership, Post, User
 from .notifications import UNSUBSCRIBE_SALT
 from .site import absolute
 from .spaces import NO_SUCH_CLASS, STAFF, class_posts_for, on_the_page, role_in
@@ -32,10 +33,30 @@ def get_classroom_for_member(request: HttpRequest, class_slug: str) -> tuple[Cla
     return classroom, role
 
 
-def get_classroom_for_instructor(request: HttpRequest, class_slug: str) -> Classroom:
+def get_classroom_for_staff(request: HttpRequest, class_slug: str) -> tuple[Classroom, str]:
+    """
+    The class and the reader's role, for its teaching staff (instructors,
+    teaching assistants, superusers): what moderating and following the class
+    needs. 404 for students and outsiders.
+    """
     classroom, role = get_classroom_for_member(request, class_slug)
-    if role not in (Membership.Role.INSTRUCTOR, STAFF):
-        raise Http404("Only the class's instructors can do that.")
+    if role not in (*TEACHING_ROLES, STAFF):
+        raise Http404("Only the class's instructors and teaching assistants can see that.")
+    return classroom, role
+
+
+def get_classroom_for_instructor(request: HttpRequest, class_slug: str) -> Classroom:
+    """
+    The class, for its instructors and superusers: what changes the class
+    (settings, readings, roster, groups, join links) needs. A teaching
+    assistant gets a 403 that says why; students and outsiders a 404.
+    """
+    classroom, role = get_classroom_for_staff(request, class_slug)
+    if role == Membership.Role.ASSISTANT:
+        raise PermissionDenied(
+            "Teaching assistants moderate and follow the class; only its instructors "
+            "change its settings, readings and members."
+        )
     return classroom
 
 
@@ -119,12 +140,13 @@ def classroom(request: HttpRequest, class_slug: str) -> HttpResponse:
         }
         for reading in readings
     ]
-    teaches = role in (Membership.Role.INSTRUCTOR, STAFF)
+    teaches = role in (*TEACHING_ROLES, STAFF)
     join_url = absolute(classroom.get_join_url(), request) if teaches else ""
     context = {
         "classroom": classroom,
         "rows": rows,
         "teaches": teaches,
+        "instructs": role in (Membership.Role.INSTRUCTOR, STAFF),
         "join_url": join_url,
         "join_qr": qr_code(join_url, f"Join link of {classroom.name}") if teaches else "",
         "student_count": classroom.memberships.filter(role=Membership.Role.STUDENT).count(),
@@ -237,8 +259,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your preferences are saved.")
         return redirect("preferences")
     teaches = (
-        request.user.is_staff
-        or request.user.memberships.filter(role=Membership.Role.INSTRUCTOR).exists()
+        request.user.is_staff or request.user.memberships.filter(role__in=TEACHING_ROLES).exists()
     )
     context = {"form": form, "teaches": teaches}
     return render(request, "annotate/preferences.html", context, status=400 if form.errors else 200)

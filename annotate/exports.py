@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
-from .classes import get_classroom_for_instructor
+from .classes import get_classroom_for_staff
 from .models import Classroom, Membership, Post
 from .site import absolute
 from .spaces import Space
@@ -53,7 +53,7 @@ def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
 
 @require_safe
 def discussion_csv(request: HttpRequest, class_slug: str) -> HttpResponse:
-    classroom = get_classroom_for_instructor(request, class_slug)
+    classroom, _ = get_classroom_for_staff(request, class_slug)
     posts = list(class_posts(classroom, request))
     # Deleted posts have no row of their own (their words are gone), but a
     # reply under a deleted annotation still belongs to its thread and passage.
@@ -93,7 +93,7 @@ def discussion_csv(request: HttpRequest, class_slug: str) -> HttpResponse:
 
 @require_safe
 def discussion_jsonld(request: HttpRequest, class_slug: str) -> JsonResponse:
-    classroom = get_classroom_for_instructor(request, class_slug)
+    classroom, _ = get_classroom_for_staff(request, class_slug)
     posts = list(
         class_posts(classroom, request).filter(status=Post.Status.PUBLISHED, deleted_at=None)
     )
@@ -125,7 +125,7 @@ def discussion_jsonld(request: HttpRequest, class_slug: str) -> JsonResponse:
 @require_safe
 def students_csv(request: HttpRequest, class_slug: str) -> HttpResponse:
     """Per student: annotations, replies, comments, words, readings covered, first and last post."""
-    classroom = get_classroom_for_instructor(request, class_slug)
+    classroom, _ = get_classroom_for_staff(request, class_slug)
     students = list(
         classroom.memberships.filter(role=Membership.Role.STUDENT)
         .select_related("user")
