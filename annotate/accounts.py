@@ -12,6 +12,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.forms import SignupForm as AllauthSocialSignupForm
 from django import forms
 from django.conf import settings
+from django.db.models import Q
 
 from .models import Classroom, User
 from .notifications import queue_email
@@ -25,6 +26,20 @@ def has_open_join_link(request) -> bool:
     token = request.session.get(JOIN_SESSION_KEY)
     classroom = Classroom.objects.filter(join_token=token).first() if token else None
     return classroom is not None and classroom.why_link_is_closed() is None
+
+
+STAFF_SESSION_KEY = "annotate:staff_token"
+
+
+def has_open_staff_link(request) -> bool:
+    """Whether this visitor came through a class's co-instructor or teaching assistant link."""
+    token = request.session.get(STAFF_SESSION_KEY)
+    return bool(token) and classes_with_staff_token(token).exists()
+
+
+def classes_with_staff_token(token: str):
+    """The class (one at most: the tokens are unique) whose staff link carries `token`."""
+    return Classroom.objects.filter(Q(instructor_token=token) | Q(assistant_token=token))
 
 
 def has_verified_email(user) -> bool:
@@ -88,10 +103,14 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request) -> bool:
         if settings.SIGNUP_MODE == "invite":
-            # A class's join link, or a teacher invitation, lets its holder in.
+            # A class's join link or staff link, or a teacher invitation, lets its holder in.
             from .teaching import has_open_invitation
 
-            return has_open_join_link(request) or has_open_invitation(request)
+            return (
+                has_open_join_link(request)
+                or has_open_staff_link(request)
+                or has_open_invitation(request)
+            )
         return super().is_open_for_signup(request)
 
     def clean_email(self, email: str) -> str:

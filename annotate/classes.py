@@ -16,11 +16,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .accounts import JOIN_SESSION_KEY, has_verified_email
-from .forms import PreferencesForm
+from .forms import ClassSettingsForm, DeleteClassForm, PreferencesForm
 from .models import TEACHING_ROLES, Classroom, Membership, Post, User
 from .notifications import UNSUBSCRIBE_SALT
 from .site import absolute
-from .spaces import NO_SUCH_CLASS, STAFF, class_posts_for, on_the_page, role_in
+from .spaces import NO_SUCH_CLASS, STAFF, class_posts_for, membership_in, on_the_page, role_in
 from .teaching import qr_code
 
 
@@ -150,15 +150,60 @@ def classroom(request: HttpRequest, class_slug: str) -> HttpResponse:
         "join_url": join_url,
         "join_qr": qr_code(join_url, f"Join link of {classroom.name}") if teaches else "",
         "student_count": classroom.memberships.filter(role=Membership.Role.STUDENT).count(),
+        # A student's small group, which the readings discussed in groups are read with.
+        "my_group": membership_in(request.user, classroom)[1]
+        if role == Membership.Role.STUDENT
+        else None,
     }
     return render(request, "annotate/classroom.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def class_settings(request: HttpRequest, class_slug: str) -> HttpResponse:
+    """A class's name, term, zone, description and who may join: for its instructors."""
+    classroom = get_classroom_for_instructor(request, class_slug)
+    form = ClassSettingsForm(request.POST if request.method == "POST" else None, instance=classroom)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "The class’s settings are saved.")
+        return redirect(classroom)
+    context = {"form": form, "classroom": classroom}
+    return render(
+        request, "annotate/class_settings.html", context, status=400 if form.errors else 200
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def delete_class(request: HttpRequest, class_slug: str) -> HttpResponse:
+    """
+    Deleting a class deletes its members' places and its discussions, never
+    the texts: the teacher types the class's name first, and is shown what goes.
+    """
+    classroom = get_classroom_for_instructor(request, class_slug)
+    form = DeleteClassForm(request.POST if request.method == "POST" else None, classroom=classroom)
+    if request.method == "POST" and form.is_valid():
+        name = str(classroom)
+        classroom.delete()
+        messages.success(request, f"{name} is deleted, with its discussions. Its texts are kept.")
+        return redirect("teaching")
+    context = {
+        "form": form,
+        "classroom": classroom,
+        "members": classroom.memberships.count(),
+        "posts": classroom.posts.count(),
+    }
+    return render(
+        request, "annotate/delete_class.html", context, status=400 if form.errors else 200
+    )
 
 
 @require_safe
 @login_required
 def join_link(request: HttpRequest, class_slug: str) -> HttpResponse:
     """The join link large, with its QR code, to put on a projector."""
-    classroom = get_classroom_for_instructor(request, class_slug)
+    classroom, _ = get_classroom_for_staff(request, class_slug)
     join_url = absolute(classroom.get_join_url(), request)
     context = {
         "classroom": classroom,

@@ -2,14 +2,14 @@
 
 import csv
 from collections import defaultdict
+from zoneinfo import ZoneInfo
 
 from django.core.validators import slug_re
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
-from .classes import get_classroom_for_staff
+from .classes import get_classroom_for_instructor, get_classroom_for_staff
 from .models import Classroom, Membership, Post
 from .site import absolute
 from .spaces import Space
@@ -26,8 +26,12 @@ def cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _timestamp(moment) -> str:
-    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
+def _timestamp(moment, zone: ZoneInfo) -> str:
+    """
+    ISO 8601 in the class's time zone, with its UTC offset (2027-01-15T17:00:00+00:00):
+    the hour a teacher expects, and still one exact instant for a spreadsheet.
+    """
+    return moment.astimezone(zone).isoformat(timespec="seconds") if moment else ""
 
 
 def class_posts(classroom: Classroom, request: HttpRequest):
@@ -54,6 +58,7 @@ def _csv_response(filename: str) -> tuple[HttpResponse, csv.writer]:
 @require_safe
 def discussion_csv(request: HttpRequest, class_slug: str) -> HttpResponse:
     classroom, _ = get_classroom_for_staff(request, class_slug)
+    zone = classroom.zone
     posts = list(class_posts(classroom, request))
     # Deleted posts have no row of their own (their words are gone), but a
     # reply under a deleted annotation still belongs to its thread and passage.
@@ -64,10 +69,11 @@ def discussion_csv(request: HttpRequest, class_slug: str) -> HttpResponse:
             post = by_id[post.parent_id]
         return post
 
+    group_of = _groups_of_members(classroom)
     response, writer = _csv_response(f"{slugify(classroom.name)}-discussion.csv")
     writer.writerow(
         ["thread", "post", "reply_to", "kind", "reading", "author", "quoted_passage", "body",
-         "posted", "edited", "status"]
+         "posted", "edited", "status", "group"]
     )  # fmt: skip
     for post in posts:
         if post.is_deleted:
@@ -83,12 +89,21 @@ def discussion_csv(request: HttpRequest, class_slug: str) -> HttpResponse:
                 cell(post.author_name),
                 cell(root.exact),
                 cell(post.body),
-                _timestamp(post.created_at),
-                _timestamp(post.edited_at),
+                _timestamp(post.created_at, zone),
+                _timestamp(post.edited_at, zone),
                 post.status,
+                cell(group_of.get(post.author_id, "")),
             ]
         )
     return response
+
+
+def _groups_of_members(classroom: Classroom) -> dict[int, str]:
+    """
+    Each grouped student's group name, by user id: the group they are in now,
+    which is the one whose discussion their posts show in (annotate/spaces.py).
+    """
+    return dict(classroom.memberships.exclude(group=None).values_list("user_id", "group__name"))
 
 
 @require_safe
@@ -115,6 +130,7 @@ def discussion_jsonld(request: HttpRequest, class_slug: str) -> JsonResponse:
             items,
             page_id_suffix="#page1",
         )
+    _name_audiences(classroom, by_document, collection["first"]["items"])
     response = jsonld_response(collection)
     response["Content-Disposition"] = (
         f'attachment; filename="{slugify(classroom.name)}-annotations.jsonld"'
@@ -122,13 +138,33 @@ def discussion_jsonld(request: HttpRequest, class_slug: str) -> JsonResponse:
     return response
 
 
+def _name_audiences(classroom: Classroom, by_document: dict, items: list[dict]) -> None:
+    """
+    On a reading discussed in groups, a student's post is written for their
+    group: the Web Annotation model's `audience` (a schema.org Audience,
+    which anno.jsonld's context defines) names it, so the export stays valid
+    JSON-LD. `items` are in the order of `by_document`'s posts.
+    """
+    grouped = set(classroom.readings.filter(in_groups=True).values_list("document_id", flat=True))
+    group_of = _groups_of_members(classroom)
+    posts = (post for document_posts in by_document.values() for post in document_posts)
+    for post, item in zip(posts, items, strict=True):
+        if post.document_id in grouped and post.author_id in group_of:
+            item["audience"] = {"type": "schema:Audience", "name": group_of[post.author_id]}
+
+
 @require_safe
 def students_csv(request: HttpRequest, class_slug: str) -> HttpResponse:
-    """Per student: annotations, replies, comments, words, readings covered, first and last post."""
-    classroom, _ = get_classroom_for_staff(request, class_slug)
+    """
+    Per student: annotations, replies, comments, words, readings covered,
+    first and last post. For instructors (and superusers) only: it gives each
+    student's email address, to match the school's records when grading.
+    """
+    classroom = get_classroom_for_instructor(request, class_slug)
+    zone = classroom.zone
     students = list(
         classroom.memberships.filter(role=Membership.Role.STUDENT)
-        .select_related("user")
+        .select_related("user", "group")
         .order_by("user__display_name")
     )
     counted = Post.objects.filter(
@@ -150,7 +186,7 @@ def students_csv(request: HttpRequest, class_slug: str) -> HttpResponse:
     response, writer = _csv_response(f"{slugify(classroom.name)}-students.csv")
     writer.writerow(
         ["student", "email", "annotations", "replies", "comments", "words", "readings_covered",
-         "readings_assigned", "first_post", "last_post"]
+         "readings_assigned", "first_post", "last_post", "group"]
     )  # fmt: skip
     assigned = classroom.readings.count()
     for membership in students:
@@ -165,8 +201,9 @@ def students_csv(request: HttpRequest, class_slug: str) -> HttpResponse:
                 row["words"],
                 len(row["readings"]),
                 assigned,
-                _timestamp(row["first"]),
-                _timestamp(row["last"]),
+                _timestamp(row["first"], zone),
+                _timestamp(row["last"], zone),
+                cell(membership.group.name if membership.group else ""),
             ]
         )
     return response

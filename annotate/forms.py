@@ -3,6 +3,7 @@ import zoneinfo
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 
 from .accounts import clean_display_name
 from .models import Classroom, Flag, User
@@ -169,3 +170,62 @@ class ClassroomForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["time_zone"].initial = settings.TIME_ZONE
+
+
+class ClassSettingsForm(ClassroomForm):
+    """A class's settings, as its instructors change them; the join link's expiry in its zone."""
+
+    class Meta(ClassroomForm.Meta):
+        fields = [*ClassroomForm.Meta.fields, "join_expires_at"]
+        labels = {**ClassroomForm.Meta.labels, "join_expires_at": "Join link expires (optional)"}
+        help_texts = {
+            **ClassroomForm.Meta.help_texts,
+            "join_expires_at": "Empty: the link works until you make a new one.",
+        }
+        widgets = {
+            **ClassroomForm.Meta.widgets,
+            "join_expires_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+        }
+        error_messages = {
+            "join_expires_at": {"invalid": "Enter a date and time, e.g. 2027-03-01 17:00."}
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read in the zone the class has now; a new zone applies from the next save.
+        self.zone = self.instance.zone
+        expiry = self.fields["join_expires_at"]
+        expiry.label = f"Join link expires ({self.instance.zone_name} time, optional)"
+        expiry.input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+        if self.instance.join_expires_at and not self.is_bound:
+            local = timezone.localtime(self.instance.join_expires_at, self.zone)
+            self.initial["join_expires_at"] = local.replace(tzinfo=None)
+
+    def full_clean(self):
+        # The expiry is read in the zone being saved, when the same form changes it.
+        zone = self.zone
+        if self.is_bound and self.data.get("time_zone") in zoneinfo.available_timezones():
+            zone = zoneinfo.ZoneInfo(self.data["time_zone"])
+        with timezone.override(zone):
+            super().full_clean()
+
+
+class DeleteClassForm(forms.Form):
+    """Deleting a class deletes its discussions: the teacher types its name to be sure."""
+
+    name = forms.CharField(label="Type the class’s name to confirm", max_length=200)
+
+    def __init__(self, *args, classroom, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.classroom = classroom
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if name.strip() != self.classroom.name.strip():
+            raise forms.ValidationError(
+                f"That is not the class’s name. Type “{self.classroom.name}” exactly, or go "
+                "back: nothing has been deleted."
+            )
+        return name

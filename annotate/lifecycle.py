@@ -88,11 +88,14 @@ class Refused(Exception):
         self.http_status = status
 
 
-def check_may_post(user, document: Document, rules: ModerationSettings) -> None:
+def check_may_post(
+    user, document: Document, rules: ModerationSettings, classroom_id: int | None = None
+) -> None:
     """Refuse a post on a closed discussion, or one that comes too soon after the last."""
     if message := closed_message(document):
         raise Refused(message, 403)
-    if wait := seconds_until_allowed(user, rules, trusted=spam.is_trusted(user)):
+    trusted = spam.is_trusted(user, classroom_id)
+    if wait := seconds_until_allowed(user, rules, trusted=trusted):
         raise Refused(
             f"You are posting too quickly. Wait {wait} second{pluralize(wait)} and post again; "
             "your text is kept in the box.",
@@ -244,7 +247,9 @@ def delete(post: Post) -> None:
 def judge(post: Post, payload: dict, rules: ModerationSettings | None = None) -> Outcome:
     """What the moderation rules make of a post (see moderation.rule_outcome)."""
     rules = rules or ModerationSettings.load()
-    return rule_outcome(post, payload, rules, trusted=spam.is_trusted(post.author))
+    return rule_outcome(
+        post, payload, rules, trusted=spam.is_trusted(post.author, post.classroom_id)
+    )
 
 
 def follow_rules(post: Post, payload: dict, rules: ModerationSettings | None = None) -> None:

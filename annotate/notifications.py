@@ -18,8 +18,17 @@ from django.utils import timezone
 
 from . import tasks
 from .background import enqueue
-from .models import MODERATORS_GROUP, DigestItem, Membership, OutboundEmail, Post, User
+from .models import (
+    MODERATORS_GROUP,
+    TEACHING_ROLES,
+    DigestItem,
+    Membership,
+    OutboundEmail,
+    Post,
+    User,
+)
 from .site import absolute
+from .spaces import space_of
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +74,8 @@ def may_still_receive(email: OutboundEmail) -> bool:
     """
     Whether the recipient may still read what the email says: an active
     account, and, for an email about a class, still in the class (and still
-    teaching it, for held and reported posts). Asked when the email is sent.
+    on its teaching staff, for held and reported posts). Asked when the email
+    is sent.
     """
     recipient = email.recipient
     if recipient is None:
@@ -76,7 +86,7 @@ def may_still_receive(email: OutboundEmail) -> bool:
         return True
     memberships = Membership.objects.filter(classroom_id=email.classroom_id, user=recipient)
     if email.for_instructors:
-        memberships = memberships.filter(role=Membership.Role.INSTRUCTOR)
+        memberships = memberships.filter(role__in=TEACHING_ROLES)
     return memberships.exists()
 
 
@@ -105,6 +115,11 @@ def notify_reply(reply: Post) -> None:
         or parent.is_deleted
     ):
         return
+    # Only a reply they can read where it is: in a class, a reply from
+    # another group (the author has moved since) is kept from them, like a
+    # reply under a thread they cannot see.
+    if reply.classroom_id is not None and space_of(reply, author) is None:
+        return
     unsubscribe = unsubscribe_url(author)
     excerpt = reply.body if len(reply.body) <= 800 else reply.body[:800] + "…"
     body = (
@@ -130,19 +145,23 @@ def notify_reply(reply: Post) -> None:
 
 def moderators_of(post: Post):
     """
-    Who looks after `post`: its class's instructors, or for a public text the
-    superusers and the moderators who teach no class.
+    Who looks after `post`: its class's teaching staff (instructors and
+    teaching assistants), or for a public text the superusers and the
+    moderators who teach no class.
     """
     people = User.objects.filter(is_active=True)
     if post.classroom_id:
         return people.filter(
             memberships__classroom_id=post.classroom_id,
-            memberships__role=Membership.Role.INSTRUCTOR,
+            memberships__role__in=TEACHING_ROLES,
         ).distinct()
-    teachers = Membership.objects.filter(role=Membership.Role.INSTRUCTOR).values("user_id")
-    return people.filter(
-        Q(is_superuser=True) | (Q(groups__name=MODERATORS_GROUP) & ~Q(pk__in=teachers))
-    ).distinct()
+    # As scoping.is_site_moderator has it: teachers and class staff never
+    # moderate the public discussions, even with no class left.
+    teachers = Membership.objects.filter(role__in=TEACHING_ROLES).values("user_id")
+    site_moderators = Q(
+        groups__name=MODERATORS_GROUP, is_staff=True, is_teacher=False, is_class_staff=False
+    ) & ~Q(pk__in=teachers)
+    return people.filter(Q(is_superuser=True) | site_moderators).distinct()
 
 
 def admin_url(post: Post) -> str:
@@ -228,7 +247,7 @@ def send_digests() -> int:
 def taught_classroom_ids(person: User):
     if person.is_superuser:
         return Membership.objects.values_list("classroom_id", flat=True).distinct()
-    return Membership.objects.filter(user=person, role=Membership.Role.INSTRUCTOR).values_list(
+    return Membership.objects.filter(user=person, role__in=TEACHING_ROLES).values_list(
         "classroom_id", flat=True
     )
 
@@ -258,5 +277,50 @@ def send_teacher_invitation(invitation) -> None:
         body,
         to=invitation.email,
         # The link makes whoever holds it a teacher: it is not kept once sent.
+        erase_body_when_sent=True,
+    )
+
+
+# Class invitations -----------------------------------------------------------
+
+CLASS_INVITATION_ROLES = {
+    Membership.Role.STUDENT: (
+        "as a student",
+        "You will read the class's texts and discuss them with your classmates.",
+    ),
+    Membership.Role.ASSISTANT: (
+        "as a teaching assistant",
+        "You will moderate the class's discussions and follow its activity; its "
+        "instructors keep its settings, readings and members.",
+    ),
+    Membership.Role.INSTRUCTOR: (
+        "as a co-instructor",
+        "You will run the class with its other instructors: its readings, members and discussions.",
+    ),
+}
+
+
+def send_class_invitation(classroom, address: str, role: str, link: str, *, by: User) -> None:
+    """
+    An invitation to join `classroom` as `role`, to an address that may have
+    no account yet, carrying the link that admits its holder in that role.
+    """
+    as_role, what_follows = CLASS_INVITATION_ROLES[role]
+    body = (
+        f"{by.display_name} invites you to join “{classroom}” on annotate {as_role}. "
+        f"Classes there read texts together and discuss them passage by passage.\n\n"
+        f"Join (sign in, or create an account, when asked):\n{absolute(link)}\n\n"
+        f"{what_follows}\n\n"
+        f"If you did not expect this email, ignore it: nothing happens until the link "
+        f"is opened.\n"
+    )
+    queue_email(
+        None,
+        f"[annotate] Join {classroom.name} {as_role}",
+        body,
+        to=address,
+        # No classroom_id: the address has no membership yet, and an email about a
+        # class goes only to its members (may_still_receive). The link admits
+        # whoever holds it, so it is not kept once sent.
         erase_body_when_sent=True,
     )

@@ -91,3 +91,14 @@ def post_url_for(user, post: Post) -> str | None:
             classroom_id=post.classroom_id, document_id=post.document_id
         ).exists()
     return post.get_absolute_url() if readable else None
+
+
+def assignable_documents(user):
+    """
+    The texts `user` may make a reading of a class: public texts and their own
+    (superusers: every text). Another teacher's private text is never among
+    them, even when no class reads it yet.
+    """
+    if user.is_superuser:
+        return Document.objects.all()
+    return Document.objects.filter(Q(is_public=True) | Q(owner=user))

@@ -18,7 +18,8 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from . import site
-from .models import MODERATORS_GROUP, Membership, Post, Verdict
+from .models import MODERATORS_GROUP, TEACHING_ROLES, Membership, Post, Verdict
+from .scoping import is_site_moderator
 
 # Akismet's own service, where AKISMET_API_URL points unless it is set.
 AKISMET_SERVICE_URL = "https://rest.akismet.com"
@@ -145,8 +146,8 @@ def build_payload(request: HttpRequest | None, post: Post) -> dict:
 def user_role(user, classroom_id: int | None) -> str:
     """
     The author's role as the WordPress plugin tells Akismet: administrator
-    for superusers, editor for moderators and for the class's instructors,
-    subscriber for everyone else.
+    for superusers, editor for moderators and for the class's teaching staff
+    (instructors and teaching assistants), subscriber for everyone else.
     """
     if user.is_superuser:
         return "administrator"
@@ -155,16 +156,30 @@ def user_role(user, classroom_id: int | None) -> str:
     if (
         classroom_id
         and Membership.objects.filter(
-            classroom_id=classroom_id, user=user, role=Membership.Role.INSTRUCTOR
+            classroom_id=classroom_id, user=user, role__in=TEACHING_ROLES
         ).exists()
     ):
         return "editor"
     return "subscriber"
 
 
-def is_trusted(user) -> bool:
-    """Moderators and staff: the moderation rules skip them, as WordPress skips editors."""
-    return bool(user and (user.is_staff or user.is_superuser))
+def is_trusted(user, classroom_id: int | None = None) -> bool:
+    """
+    Whom the moderation rules skip, as WordPress skips editors: superusers,
+    site moderators, and in a class its own teaching staff. A teacher or
+    teaching assistant is not trusted outside their classes: a staff link
+    passed around must not open the public discussions to its holders.
+    """
+    if not user or not user.is_authenticated:
+        return False
+    if user.is_superuser or (user.is_staff and is_site_moderator(user)):
+        return True
+    return bool(
+        classroom_id
+        and Membership.objects.filter(
+            classroom_id=classroom_id, user=user, role__in=TEACHING_ROLES
+        ).exists()
+    )
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """
 Background work, every task of it: spam checks, reports to Akismet, email,
-moving annotations into a revised text, and upkeep.
+moving annotations into a revised text, converting teachers' files, and upkeep.
 
 Tasks run through django.tasks: right after the request on a laptop
 (ImmediateBackend), in `manage.py db_worker` on a server. A task does the
@@ -12,6 +12,7 @@ server) takes up whatever is due, so nothing depends on one task surviving.
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from django_tasks_db.models import DBTaskResult
 
 from . import lifecycle, notifications, revisions, spam
 from .background import backoff, enqueue
+from .conversion import ConversionError, convert
 from .models import (
     ModerationSettings,
     OutboundEmail,
@@ -33,6 +35,7 @@ from .models import (
     PostEvent,
     Revision,
     SpamCheck,
+    TextUpload,
 )
 
 logger = logging.getLogger(__name__)
@@ -257,6 +260,55 @@ def relocate_annotations(revision_id: int) -> dict:
         orphaned=counts["orphaned"],
     )
     return counts
+
+
+# Teachers' files -------------------------------------------------------------------------
+
+# The progress bar moves in steps of this many percent at most once this
+# often: a 5,000-page PDF writes a few dozen rows, not 5,000.
+UPLOAD_PROGRESS_STEP = 5
+UPLOAD_PROGRESS_SECONDS = 0.5
+
+UNREADABLE_FILE = (
+    "This file could not be read; it may be damaged. Open it, save a new copy, and upload "
+    "that, or paste its text."
+)
+
+
+@task
+def convert_upload(upload_id: int) -> str:
+    """Turn a teacher's uploaded file into a text for them to check (readings.py shows it)."""
+    upload = TextUpload.claim(upload_id)
+    if upload is None:
+        return "not waiting"
+    last_written = [0, time.monotonic()]
+
+    def progress(done: int, total: int) -> None:
+        percent = min(99, done * 100 // max(total, 1))
+        now = time.monotonic()
+        if (
+            percent - last_written[0] >= UPLOAD_PROGRESS_STEP
+            and now - last_written[1] >= UPLOAD_PROGRESS_SECONDS
+        ):
+            upload.record_progress(percent)
+            last_written[:] = [percent, now]
+
+    try:
+        result = convert(
+            upload.filename,
+            bytes(upload.data),
+            max_bytes=settings.READING_UPLOAD_MAX_BYTES,
+            progress=progress,
+        )
+    except ConversionError as error:
+        upload.fail(str(error))
+        return "failed"
+    except Exception:  # a converter's bug must not leave the teacher waiting for good
+        logger.exception("Upload %s (%s) could not be converted", upload.pk, upload.filename)
+        upload.fail(UNREADABLE_FILE)
+        return "failed"
+    upload.finish(title=result.title, text=result.text, warnings=result.warnings)
+    return "ready"
 
 
 # Akismet's own state -------------------------------------------------------------------

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from . import notifications
 from .accounts import has_verified_email
 from .forms import ClassroomForm
-from .models import Classroom, Membership, TeacherInvitation, User
+from .models import TEACHING_ROLES, Classroom, Membership, TeacherInvitation, User
 
 INVITATION_SESSION_KEY = "annotate:teacher_invitation"
 
@@ -84,11 +84,14 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
 @require_safe
 @login_required
 def teaching(request: HttpRequest) -> HttpResponse:
-    """A teacher's home: the classes they teach, and where to start a new one."""
+    """
+    A teacher's home: the classes they teach or assist, with their role in
+    each, and (for teachers) where to start a new one.
+    """
     taught = (
-        Membership.objects.filter(user=request.user, role=Membership.Role.INSTRUCTOR)
+        Membership.objects.filter(user=request.user, role__in=TEACHING_ROLES)
         .select_related("classroom")
-        .order_by("classroom__name")
+        .order_by("classroom__name", "classroom__pk")
     )
     context = {
         "memberships": list(taught),

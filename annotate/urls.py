@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import classes, exports, history, teaching, views
+from . import classes, exports, groups, history, readings, roster, teaching, terms, views
 
 # A text's pages, at its public address and at each class's: named "document"
 # and "class_document", and so on (models.text_url builds either).
@@ -22,6 +22,8 @@ urlpatterns = [
     ),
     path("classes/<slug:class_slug>/join/", classes.join_by_domain, name="join_by_domain"),
     path("classes/<slug:class_slug>/join-link/", classes.join_link, name="join_link"),
+    path("classes/<slug:class_slug>/settings/", classes.class_settings, name="class_settings"),
+    path("classes/<slug:class_slug>/delete/", classes.delete_class, name="delete_class"),
     path(
         "classes/<slug:class_slug>/new-join-link/",
         classes.regenerate_join_link,
@@ -42,7 +44,65 @@ urlpatterns = [
         exports.students_csv,
         name="export_students_csv",
     ),
+    # Copying a class into a new term.
+    path("classes/<slug:class_slug>/copy/", terms.copy_class_view, name="copy_class"),
+    # A class's small groups (annotate/groups.py).
+    path("classes/<slug:class_slug>/groups/", groups.groups_page, name="class_groups"),
+    path("classes/<slug:class_slug>/groups/new/", groups.new_group, name="new_group"),
+    path("classes/<slug:class_slug>/groups/members/", groups.move_members, name="move_members"),
+    path("classes/<slug:class_slug>/groups/split/", groups.split_groups, name="split_groups"),
+    path(
+        "classes/<slug:class_slug>/groups/<int:group_id>/rename/",
+        groups.rename_group,
+        name="rename_group",
+    ),
+    path(
+        "classes/<slug:class_slug>/groups/<int:group_id>/delete/",
+        groups.delete_group,
+        name="delete_group",
+    ),
+    # A class's readings, added and edited by its instructors (annotate/readings.py).
+    path("classes/<slug:class_slug>/readings/new/", readings.new_reading, name="new_reading"),
+    path(
+        "classes/<slug:class_slug>/readings/uploads/<slug:token>/",
+        readings.upload,
+        name="reading_upload",
+    ),
+    path(
+        "classes/<slug:class_slug>/readings/uploads/<slug:token>/status.json",
+        readings.upload_status,
+        name="reading_upload_status",
+    ),
+    path(
+        "classes/<slug:class_slug>/readings/<slug:slug>/edit/",
+        readings.edit_reading,
+        name="edit_reading",
+    ),
+    path(
+        "classes/<slug:class_slug>/readings/<slug:slug>/remove/",
+        readings.remove_reading,
+        name="remove_reading",
+    ),
     path("join/<str:token>/", classes.join, name="join"),
+    # A class's roster, invitations by email, and its staff links (annotate/roster.py).
+    path("classes/<slug:class_slug>/roster/", roster.roster, name="roster"),
+    path("classes/<slug:class_slug>/roster/invite/", roster.invite_members, name="invite_members"),
+    path(
+        "classes/<slug:class_slug>/roster/<int:membership_id>/role/",
+        roster.change_member_role,
+        name="change_member_role",
+    ),
+    path(
+        "classes/<slug:class_slug>/roster/<int:membership_id>/remove/",
+        roster.remove_from_class,
+        name="remove_member",
+    ),
+    path(
+        "classes/<slug:class_slug>/new-staff-links/",
+        roster.regenerate_staff_links,
+        name="regenerate_staff_links",
+    ),
+    path("join/staff/<str:token>/", roster.join_as_staff, name="join_staff"),
     path("teaching/", teaching.teaching, name="teaching"),
     path("teaching/become-a-teacher/", teaching.become_teacher, name="become_teacher"),
     path("teaching/new-class/", teaching.new_class, name="new_class"),

@@ -160,7 +160,8 @@ def create_post(request: HttpRequest, slug: str, class_slug: str | None = None) 
 
     rules = ModerationSettings.load()
     try:
-        lifecycle.check_may_post(request.user, document, rules)
+        classroom_id = space.classroom.pk if space.classroom else None
+        lifecycle.check_may_post(request.user, document, rules, classroom_id)
         post = lifecycle.draft(
             space,
             request.user,

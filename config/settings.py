@@ -260,6 +260,17 @@ if SIGNUP_MODE == "domains" and not SIGNUP_EMAIL_DOMAINS:
 # People with a confirmed address at one of these domains may make themselves
 # teachers (docs/teaching.md); everyone else becomes one by invitation.
 TEACHER_EMAIL_DOMAINS = [d.lower().lstrip("@") for d in env_list("TEACHER_EMAIL_DOMAINS", [])]
+
+# The largest file a teacher may upload as a reading (annotate/readings.py).
+READING_UPLOAD_MAX_BYTES = env_int("READING_UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+# Django counts a request's form fields (not its files) against this, and
+# answers 400 before any form can speak. A reading's text, pasted or checked
+# before saving, is one field: 8 MB holds the longest text conversion makes
+# (5 million characters) in plain Latin script, and still refuses the
+# 10 MB bodies that hostile input sends to every other form. Files are not
+# counted: they stream to disk past FILE_UPLOAD_MAX_MEMORY_SIZE, and the
+# upload form refuses one over READING_UPLOAD_MAX_BYTES in words.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 SOCIALACCOUNT_ADAPTER = "annotate.accounts.SocialAccountAdapter"
 SOCIALACCOUNT_FORMS = {"signup": "annotate.accounts.SocialSignupForm"}
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True

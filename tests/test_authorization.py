@@ -1,7 +1,11 @@
 """
-Who can read and change what: every page, export and admin page, for six people.
+Who can read and change what: every page, export and admin page, for nine people:
+someone signed out; in class A, a student of each of its two small groups, its
+teacher, a co-instructor and a teaching assistant; a student and the teacher of
+class B; and a superuser.
 
-Two classes, A and B, each read a private text; a third text is public. Each
+Two classes, A and B, each read a private text; a third text is public. Class A
+discusses its text in groups (Table 1 holds student A1, Table 2 student A2). Each
 discussion holds a published annotation, a reply, a page comment and a held
 post. The matrix below gives, for each request, the answer each person gets;
 the tests after it check that what a page shows stays inside the same walls.
@@ -14,6 +18,7 @@ from bs4 import BeautifulSoup
 from django.test import Client
 
 from annotate.models import (
+    ClassGroup,
     Classroom,
     Document,
     Flag,
@@ -23,11 +28,22 @@ from annotate.models import (
     Post,
     PostEvent,
     Reading,
+    TextUpload,
     User,
 )
-from tests.factories import make_class, make_document, make_moderator, make_post, make_user
+from tests.factories import make_class, make_document, make_post, make_user
 
-ROLES = ["anonymous", "student_a", "student_b", "instructor_a", "instructor_b", "superuser"]
+ROLES = [
+    "anonymous",
+    "student_a",
+    "student_a2",
+    "student_b",
+    "instructor_a",
+    "coinstructor_a",
+    "assistant_a",
+    "instructor_b",
+    "superuser",
+]
 
 # What a person gets, besides a plain status code.
 LOGIN = "login"  # redirected to the site's sign-in page
@@ -49,6 +65,9 @@ class World:
     posts: dict[str, Post]
     flag_a: Flag
     flag_b: Flag
+    group_a1: ClassGroup
+    group_a2: ClassGroup
+    upload_a: TextUpload
     membership_a: Membership
     membership_b: Membership
 
@@ -57,10 +76,16 @@ class World:
         return {**vars(self), **self.posts, "student_b_user": self.people["student_b"]}
 
 
-def make_instructor(display_name: str, email: str, classroom: Classroom) -> User:
-    """Staff in the Moderators group, teaching `classroom`, as docs/teaching.md sets one up."""
-    user = make_moderator(display_name, email)
-    Membership.objects.create(classroom=classroom, user=user, role=Membership.Role.INSTRUCTOR)
+def make_instructor(
+    display_name: str, email: str, classroom: Classroom, role=Membership.Role.INSTRUCTOR
+) -> User:
+    """A teacher (or, by `role`, a teaching assistant) of `classroom`, as its invitations make one."""
+    user = make_user(display_name, email)
+    if role == Membership.Role.INSTRUCTOR:
+        user.become_teacher()
+    else:
+        user.join_class_staff()
+    Membership.objects.create(classroom=classroom, user=user, role=role)
     return user
 
 
@@ -104,17 +129,28 @@ def world(seeded, document) -> World:
         is_public=False,
     )
     public = document
-    Reading.objects.create(classroom=class_a, document=doc_a)
+    # Class A discusses its reading in two small groups; student_a is in the first.
+    Reading.objects.create(classroom=class_a, document=doc_a, in_groups=True)
     Reading.objects.create(classroom=class_b, document=doc_b)
+    group_a1 = ClassGroup.objects.create(classroom=class_a, name="Table 1")
+    group_a2 = ClassGroup.objects.create(classroom=class_a, name="Table 2")
 
     people = {
         "student_a": make_user("Ana Student", "ana@example.com"),
         "student_b": make_user("Ben Student", "ben@example.com"),
         "instructor_a": make_instructor("Ida Instructor", "ida@example.com", class_a),
         "instructor_b": make_instructor("Ivo Instructor", "ivo@example.com", class_b),
+        "student_a2": make_user("Amy Student", "amy@example.com"),
+        "coinstructor_a": make_instructor("Cora Coteacher", "cora@example.com", class_a),
+        "assistant_a": make_instructor(
+            "Tad Assistant", "tad@example.com", class_a, role=Membership.Role.ASSISTANT
+        ),
         "superuser": make_user("Sue Super", "sue@example.com", is_staff=True, is_superuser=True),
     }
-    membership_a = Membership.objects.create(classroom=class_a, user=people["student_a"])
+    membership_a = Membership.objects.create(
+        classroom=class_a, user=people["student_a"], group=group_a1
+    )
+    Membership.objects.create(classroom=class_a, user=people["student_a2"], group=group_a2)
     membership_b = Membership.objects.create(classroom=class_b, user=people["student_b"])
     reader = make_user("Pat Public", "pat@example.com")
 
@@ -134,6 +170,13 @@ def world(seeded, document) -> World:
         post=posts["b_reply"], reporter=people["student_b"], reason=Flag.Reason.OFF_TOPIC
     )
     Post.objects.filter(pk__in=[flag_a.post_id, flag_b.post_id]).update(flag_count=1)
+    upload_a = TextUpload.objects.create(
+        owner=people["instructor_a"],
+        classroom=class_a,
+        filename="notes.txt",
+        status=TextUpload.Status.FAILED,
+        error="This file is empty.",
+    )
     ModerationSettings.load()  # the one row, at /admin/annotate/moderationsettings/1/
     return World(
         people=people,
@@ -145,6 +188,9 @@ def world(seeded, document) -> World:
         posts=posts,
         flag_a=flag_a,
         flag_b=flag_b,
+        group_a1=group_a1,
+        group_a2=group_a2,
+        upload_a=upload_a,
         membership_a=membership_a,
         membership_b=membership_b,
     )
@@ -186,6 +232,14 @@ FORM_DATA = {
     "edit/": {"body": "Changed words."},
     "report/": {"reason": Flag.Reason.SPAM},
     "decide/": {"decision": "approve"},
+    "groups/new/": {"name": "Table 3"},
+    "groups/split/": {"size": 1, "replace": "on"},
+    "new-class/": {"name": "Another class", "time_zone": "UTC"},
+    "roster/invite/": {"addresses": "newcomer@example.com", "role": "student"},
+    "/role/": {"role": "student"},
+    "/classes/alpha/delete/": {"name": "Alpha History"},
+    "/classes/alpha/settings/": {"name": "Alpha History", "time_zone": "UTC"},
+    "copy/": {"name": "Alpha History", "term": "Next year", "weeks": 52, "time_zone": "UTC"},
 }
 
 
@@ -198,105 +252,141 @@ def form_data(path: str) -> dict:
 # beta-text, "sample" is public; a_annotation is class A's annotation, and so on.
 # fmt: off
 MATRIX = [
-    # method  path                                         anon   stu A  stu B  ins A  ins B  super
+    # method path                                               anon   stu A1 stu A2 stu B  ins A  co A   TA A   ins B  super
     # Reading and posting
-    ("GET",  READING_A,                                    LOGIN, 200,   404,   200,   404,   200),
-    ("GET",  READING_B,                                    LOGIN, 404,   200,   404,   200,   200),
-    ("GET",  "/texts/sample/",                             200,   200,   200,   200,   200,   200),
-    ("GET",  "/texts/execute-the-pows/",                   404,   302,   404,   302,   404,   200),
-    ("POST", READING_A + "posts/",                         LOGIN, 302,   404,   302,   404,   302),
-    ("POST", READING_B + "posts/",                         LOGIN, 404,   302,   404,   302,   302),
-    ("POST", "/texts/execute-the-pows/posts/",             LOGIN, 404,   404,   404,   404,   302),
-    ("POST", "/texts/sample/posts/",                       LOGIN, 302,   302,   302,   302,   302),
-    ("GET",  READING_A + "annotations.jsonld",             404,   200,   404,   200,   404,   200),
-    ("GET",  READING_B + "annotations.jsonld",             404,   404,   200,   404,   200,   200),
-    ("GET",  "/texts/execute-the-pows/annotations.jsonld", 404,   404,   404,   404,   404,   200),
+    ("GET",  READING_A,                                         LOGIN, 200,   200,   404,   200,   200,   200,   404,   200),
+    ("GET",  READING_B,                                         LOGIN, 404,   404,   200,   404,   404,   404,   200,   200),
+    ("GET",  "/texts/sample/",                                  200,   200,   200,   200,   200,   200,   200,   200,   200),
+    ("GET",  "/texts/execute-the-pows/",                        404,   302,   302,   404,   302,   302,   302,   404,   200),
+    ("POST", READING_A + "posts/",                              LOGIN, 302,   302,   404,   302,   302,   302,   404,   302),
+    ("POST", READING_B + "posts/",                              LOGIN, 404,   404,   302,   404,   404,   404,   302,   302),
+    ("POST", "/texts/execute-the-pows/posts/",                  LOGIN, 404,   404,   404,   404,   404,   404,   404,   302),
+    ("POST", "/texts/sample/posts/",                            LOGIN, 302,   302,   302,   302,   302,   302,   302,   302),
+    ("GET",  READING_A + "annotations.jsonld",                  404,   200,   200,   404,   200,   200,   200,   404,   200),
+    ("GET",  READING_B + "annotations.jsonld",                  404,   404,   404,   200,   404,   404,   404,   200,   200),
+    ("GET",  "/texts/execute-the-pows/annotations.jsonld",      404,   404,   404,   404,   404,   404,   404,   404,   200),
     # Permalinks
-    ("GET",  "/posts/{a_annotation.pk}/",                  404,   302,   404,   302,   404,   302),
-    ("GET",  "/posts/{a_reply.pk}/",                       404,   302,   404,   302,   404,   302),
-    ("GET",  "/posts/{a_comment.pk}/",                     404,   302,   404,   302,   404,   302),
-    ("GET",  "/posts/{a_held.pk}/",                        404,   302,   404,   404,   404,   404),
-    ("GET",  "/posts/{b_annotation.pk}/",                  404,   404,   302,   404,   302,   302),
-    ("GET",  "/posts/{b_reply.pk}/",                       404,   404,   302,   404,   302,   302),
-    ("GET",  "/posts/{public_annotation.pk}/",             302,   302,   302,   302,   302,   302),
+    ("GET",  "/posts/{a_annotation.pk}/",                       404,   302,   404,   404,   302,   302,   302,   404,   302),
+    ("GET",  "/posts/{a_reply.pk}/",                            404,   302,   404,   404,   302,   302,   302,   404,   302),
+    ("GET",  "/posts/{a_comment.pk}/",                          404,   302,   404,   404,   302,   302,   302,   404,   302),
+    ("GET",  "/posts/{a_held.pk}/",                             404,   302,   404,   404,   404,   404,   404,   404,   404),
+    ("GET",  "/posts/{b_annotation.pk}/",                       404,   404,   404,   302,   404,   404,   404,   302,   302),
+    ("GET",  "/posts/{b_reply.pk}/",                            404,   404,   404,   302,   404,   404,   404,   302,   302),
+    ("GET",  "/posts/{public_annotation.pk}/",                  302,   302,   302,   302,   302,   302,   302,   302,   302),
     # Changing posts: their authors edit and delete them, other readers report them
-    ("GET",  "/posts/{a_annotation.pk}/edit/",             LOGIN, 200,   404,   403,   404,   403),
-    ("POST", "/posts/{a_annotation.pk}/edit/",             LOGIN, 302,   404,   403,   404,   403),
-    ("POST", "/posts/{a_reply.pk}/edit/",                  LOGIN, 403,   404,   302,   404,   403),
-    ("POST", "/posts/{a_held.pk}/edit/",                   LOGIN, 302,   404,   404,   404,   404),
-    ("POST", "/posts/{b_annotation.pk}/edit/",             LOGIN, 404,   302,   404,   403,   403),
-    ("POST", "/posts/{public_annotation.pk}/edit/",        LOGIN, 403,   403,   403,   403,   403),
-    ("GET",  "/posts/{a_annotation.pk}/delete/",           LOGIN, 200,   404,   403,   404,   403),
-    ("POST", "/posts/{a_annotation.pk}/delete/",           LOGIN, 302,   404,   403,   404,   403),
-    ("POST", "/posts/{b_comment.pk}/delete/",              LOGIN, 404,   302,   404,   403,   403),
-    ("GET",  "/posts/{a_annotation.pk}/report/",           LOGIN, 403,   404,   200,   404,   200),
-    ("POST", "/posts/{a_annotation.pk}/report/",           LOGIN, 403,   404,   302,   404,   302),
-    ("POST", "/posts/{a_held.pk}/report/",                 LOGIN, 403,   404,   404,   404,   404),
-    ("POST", "/posts/{b_comment.pk}/report/",              LOGIN, 404,   403,   404,   302,   302),
+    ("GET",  "/posts/{a_annotation.pk}/edit/",                  LOGIN, 200,   404,   404,   403,   403,   403,   404,   403),
+    ("POST", "/posts/{a_annotation.pk}/edit/",                  LOGIN, 302,   404,   404,   403,   403,   403,   404,   403),
+    ("POST", "/posts/{a_reply.pk}/edit/",                       LOGIN, 403,   404,   404,   302,   403,   403,   404,   403),
+    ("POST", "/posts/{a_held.pk}/edit/",                        LOGIN, 302,   404,   404,   404,   404,   404,   404,   404),
+    ("POST", "/posts/{b_annotation.pk}/edit/",                  LOGIN, 404,   404,   302,   404,   404,   404,   403,   403),
+    ("POST", "/posts/{public_annotation.pk}/edit/",             LOGIN, 403,   403,   403,   403,   403,   403,   403,   403),
+    ("GET",  "/posts/{a_annotation.pk}/delete/",                LOGIN, 200,   404,   404,   403,   403,   403,   404,   403),
+    ("POST", "/posts/{a_annotation.pk}/delete/",                LOGIN, 302,   404,   404,   403,   403,   403,   404,   403),
+    ("POST", "/posts/{b_comment.pk}/delete/",                   LOGIN, 404,   404,   302,   404,   404,   404,   403,   403),
+    ("GET",  "/posts/{a_annotation.pk}/report/",                LOGIN, 403,   404,   404,   200,   200,   200,   404,   200),
+    ("POST", "/posts/{a_annotation.pk}/report/",                LOGIN, 403,   404,   404,   302,   302,   302,   404,   302),
+    ("POST", "/posts/{a_held.pk}/report/",                      LOGIN, 403,   404,   404,   404,   404,   404,   404,   404),
+    ("POST", "/posts/{b_comment.pk}/report/",                   LOGIN, 404,   404,   403,   404,   404,   404,   302,   302),
     # Class pages, joining, a reader's own pages
-    ("GET",  "/classes/",                                  LOGIN, 200,   200,   200,   200,   200),
-    ("GET",  "/classes/alpha/",                            LOGIN, 200,   404,   200,   404,   200),
-    ("GET",  "/classes/beta/",                             LOGIN, 404,   200,   404,   200,   200),
-    ("GET",  "/join/{class_a.join_token}/",                200,   302,   200,   302,   200,   200),
-    ("POST", "/classes/alpha/join/",                       LOGIN, 404,   404,   404,   404,   404),
-    ("GET",  "/activity/",                                 LOGIN, 200,   200,   200,   200,   200),
-    ("GET",  "/preferences/",                              LOGIN, 200,   200,   200,   200,   200),
-    ("POST", "/classes/alpha/new-join-link/",              LOGIN, 404,   404,   302,   404,   302),
-    ("POST", "/classes/beta/new-join-link/",               LOGIN, 404,   404,   404,   302,   302),
-    ("GET",  "/classes/alpha/new-join-link/",              405,   405,   405,   405,   405,   405),
+    ("GET",  "/classes/",                                       LOGIN, 200,   200,   200,   200,   200,   200,   200,   200),
+    ("GET",  "/classes/alpha/",                                 LOGIN, 200,   200,   404,   200,   200,   200,   404,   200),
+    ("GET",  "/classes/beta/",                                  LOGIN, 404,   404,   200,   404,   404,   404,   200,   200),
+    ("GET",  "/join/{class_a.join_token}/",                     200,   302,   302,   200,   302,   302,   302,   200,   200),
+    ("POST", "/classes/alpha/join/",                            LOGIN, 404,   404,   404,   404,   404,   404,   404,   404),
+    ("GET",  "/activity/",                                      LOGIN, 200,   200,   200,   200,   200,   200,   200,   200),
+    ("GET",  "/preferences/",                                   LOGIN, 200,   200,   200,   200,   200,   200,   200,   200),
+    ("POST", "/classes/alpha/new-join-link/",                   LOGIN, 404,   404,   404,   302,   302,   403,   404,   302),
+    ("POST", "/classes/beta/new-join-link/",                    LOGIN, 404,   404,   404,   404,   404,   404,   302,   302),
+    ("GET",  "/classes/alpha/new-join-link/",                   405,   405,   405,   405,   405,   405,   405,   405,   405),
+    # Small groups: the instructors change them (teaching assistants only look)
+    ("GET",  "/classes/alpha/groups/",                          LOGIN, 404,   404,   404,   200,   200,   200,   404,   200),
+    ("POST", "/classes/alpha/groups/new/",                      LOGIN, 404,   404,   404,   302,   302,   403,   404,   302),
+    ("POST", "/classes/beta/groups/new/",                       LOGIN, 404,   404,   404,   404,   404,   404,   302,   302),
+    ("POST", "/classes/alpha/groups/split/",                    LOGIN, 404,   404,   404,   302,   302,   403,   404,   302),
+    # Roster and staff links: instructors change them, teaching assistants look
+    ("GET",  "/classes/alpha/roster/",                          LOGIN, 404,   404,   404,   200,   200,   200,   404,   200),
+    ("GET",  "/classes/beta/roster/",                           LOGIN, 404,   404,   404,   404,   404,   404,   200,   200),
+    ("POST", "/classes/alpha/roster/invite/",                   LOGIN, 404,   404,   404,   302,   302,   403,   404,   302),
+    ("POST", "/classes/alpha/roster/{membership_a.pk}/role/",   LOGIN, 404,   404,   404,   302,   302,   403,   404,   302),
+    ("POST", "/classes/alpha/roster/{membership_b.pk}/role/",   LOGIN, 404,   404,   404,   302,   302,   403,   404,   302),
+    ("POST", "/classes/beta/roster/{membership_b.pk}/remove/",  LOGIN, 404,   404,   404,   404,   404,   404,   302,   302),
+    ("POST", "/classes/alpha/new-staff-links/",                 LOGIN, 404,   404,   404,   302,   302,   403,   404,   302),
+    ("GET",  "/join/staff/{class_a.assistant_token}/",          200,   200,   200,   200,   302,   302,   302,   200,   200),
+    ("GET",  "/join/staff/not-a-token/",                        404,   404,   404,   404,   404,   404,   404,   404,   404),
+    # Readings: instructors add, edit and remove them; an upload is its uploader's
+    ("GET",  "/classes/alpha/readings/new/",                    LOGIN, 404,   404,   404,   200,   200,   403,   404,   200),
+    ("GET",  "/classes/beta/readings/new/",                     LOGIN, 404,   404,   404,   404,   404,   404,   200,   200),
+    ("GET",  "/classes/alpha/readings/execute-the-pows/edit/",  LOGIN, 404,   404,   404,   200,   200,   403,   404,   200),
+    ("GET",  "/classes/alpha/readings/beta-text/edit/",         LOGIN, 404,   404,   404,   404,   404,   403,   404,   404),
+    ("GET",  "/classes/alpha/readings/execute-the-pows/remove/",LOGIN, 404,   404,   404,   200,   200,   403,   404,   200),
+    ("GET",  "/classes/alpha/readings/uploads/{upload_a.token}/",LOGIN, 404,   404,   404,   200,   404,   403,   404,   200),
+    ("GET",  "/classes/beta/readings/uploads/{upload_a.token}/",LOGIN, 404,   404,   404,   404,   404,   404,   404,   404),
+    # Class settings: instructors change them and delete the class
+    ("GET",  "/classes/alpha/settings/",                        LOGIN, 404,   404,   404,   200,   200,   403,   404,   200),
+    ("POST", "/classes/alpha/settings/",                        LOGIN, 404,   404,   404,   302,   302,   403,   404,   302),
+    ("GET",  "/classes/beta/settings/",                         LOGIN, 404,   404,   404,   404,   404,   404,   200,   200),
+    ("GET",  "/classes/alpha/delete/",                          LOGIN, 404,   404,   404,   200,   200,   403,   404,   200),
+    ("POST", "/classes/alpha/delete/",                          LOGIN, 404,   404,   404,   302,   302,   403,   404,   302),
+    ("POST", "/classes/beta/delete/",                           LOGIN, 404,   404,   404,   404,   404,   404,   400,   400),
+    # A new term: instructors copy the class
+    ("GET",  "/classes/alpha/copy/",                            LOGIN, 404,   404,   404,   200,   200,   403,   404,   200),
+    ("POST", "/classes/alpha/copy/",                            LOGIN, 404,   404,   404,   302,   302,   403,   404,   302),
+    ("POST", "/classes/beta/copy/",                             LOGIN, 404,   404,   404,   404,   404,   404,   302,   302),
+    # The teaching staff read a grouped reading one group at a time
+    ("GET",  READING_A + "?group={group_a1.pk}",                LOGIN, 200,   200,   404,   200,   200,   200,   404,   200),
     # Exports, for grading
-    ("GET",  "/classes/alpha/export/discussion.csv",       404,   404,   404,   200,   404,   200),
-    ("GET",  "/classes/alpha/export/discussion.jsonld",    404,   404,   404,   200,   404,   200),
-    ("GET",  "/classes/alpha/export/students.csv",         404,   404,   404,   200,   404,   200),
-    ("GET",  "/classes/beta/export/discussion.csv",        404,   404,   404,   404,   200,   200),
-    ("GET",  "/classes/beta/export/discussion.jsonld",     404,   404,   404,   404,   200,   200),
-    ("GET",  "/classes/beta/export/students.csv",          404,   404,   404,   404,   200,   200),
+    ("GET",  "/classes/alpha/export/discussion.csv",            404,   404,   404,   404,   200,   200,   200,   404,   200),
+    ("GET",  "/classes/alpha/export/discussion.jsonld",         404,   404,   404,   404,   200,   200,   200,   404,   200),
+    ("GET",  "/classes/alpha/export/students.csv",              404,   404,   404,   404,   200,   200,   403,   404,   200),
+    ("GET",  "/classes/beta/export/discussion.csv",             404,   404,   404,   404,   404,   404,   404,   200,   200),
+    ("GET",  "/classes/beta/export/discussion.jsonld",          404,   404,   404,   404,   404,   404,   404,   200,   200),
+    ("GET",  "/classes/beta/export/students.csv",               404,   404,   404,   404,   404,   404,   404,   200,   200),
     # The admin: posts
-    ("GET",  "/admin/",                                    ADM,   ADM,   ADM,   200,   200,   200),
-    ("GET",  ADMIN + "post/",                              ADM,   ADM,   ADM,   200,   200,   200),
-    ("GET",  ADMIN + "post/{a_annotation.pk}/change/",     ADM,   ADM,   ADM,   200,   IDX,   200),
-    ("GET",  ADMIN + "post/{a_held.pk}/change/",           ADM,   ADM,   ADM,   200,   IDX,   200),
-    ("GET",  ADMIN + "post/{b_annotation.pk}/change/",     ADM,   ADM,   ADM,   IDX,   200,   200),
-    ("GET",  ADMIN + "post/{public_annotation.pk}/change/", ADM,  ADM,   ADM,   IDX,   IDX,   200),
-    ("POST", ADMIN + "post/{a_held.pk}/decide/",           ADM,   ADM,   ADM,   302,   404,   302),
-    ("POST", ADMIN + "post/{b_held.pk}/decide/",           ADM,   ADM,   ADM,   404,   302,   302),
-    ("POST", ADMIN + "post/{public_held.pk}/decide/",      ADM,   ADM,   ADM,   404,   404,   302),
-    ("GET",  ADMIN + "post/akismet-status/",               ADM,   ADM,   ADM,   200,   200,   200),
+    ("GET",  "/admin/",                                         ADM,   ADM,   ADM,   ADM,   200,   200,   200,   200,   200),
+    ("GET",  ADMIN + "post/",                                   ADM,   ADM,   ADM,   ADM,   200,   200,   200,   200,   200),
+    ("GET",  ADMIN + "post/{a_annotation.pk}/change/",          ADM,   ADM,   ADM,   ADM,   200,   200,   200,   IDX,   200),
+    ("GET",  ADMIN + "post/{a_held.pk}/change/",                ADM,   ADM,   ADM,   ADM,   200,   200,   200,   IDX,   200),
+    ("GET",  ADMIN + "post/{b_annotation.pk}/change/",          ADM,   ADM,   ADM,   ADM,   IDX,   IDX,   IDX,   200,   200),
+    ("GET",  ADMIN + "post/{public_annotation.pk}/change/",     ADM,   ADM,   ADM,   ADM,   IDX,   IDX,   IDX,   IDX,   200),
+    ("POST", ADMIN + "post/{a_held.pk}/decide/",                ADM,   ADM,   ADM,   ADM,   302,   302,   302,   404,   302),
+    ("POST", ADMIN + "post/{b_held.pk}/decide/",                ADM,   ADM,   ADM,   ADM,   404,   404,   404,   302,   302),
+    ("POST", ADMIN + "post/{public_held.pk}/decide/",           ADM,   ADM,   ADM,   ADM,   404,   404,   404,   404,   302),
+    ("GET",  ADMIN + "post/akismet-status/",                    ADM,   ADM,   ADM,   ADM,   200,   200,   200,   200,   200),
     # The admin: classes, members, reports, texts
-    ("GET",  ADMIN + "classroom/",                         ADM,   ADM,   ADM,   200,   200,   200),
-    ("GET",  ADMIN + "classroom/add/",                     ADM,   ADM,   ADM,   200,   200,   200),
-    ("GET",  ADMIN + "classroom/{class_a.pk}/change/",     ADM,   ADM,   ADM,   200,   IDX,   200),
-    ("GET",  ADMIN + "classroom/{class_b.pk}/change/",     ADM,   ADM,   ADM,   IDX,   200,   200),
-    ("GET",  ADMIN + "classroom/{class_a.pk}/dashboard/",  ADM,   ADM,   ADM,   200,   404,   200),
-    ("GET",  ADMIN + "classroom/{class_b.pk}/dashboard/",  ADM,   ADM,   ADM,   404,   200,   200),
-    ("GET",  ADMIN + "membership/",                        ADM,   ADM,   ADM,   200,   200,   200),
-    ("GET",  ADMIN + "membership/add/",                    ADM,   ADM,   ADM,   403,   403,   200),
-    ("GET",  ADMIN + "membership/{membership_a.pk}/change/", ADM, ADM,   ADM,   200,   IDX,   200),
-    ("GET",  ADMIN + "membership/{membership_b.pk}/change/", ADM, ADM,   ADM,   IDX,   200,   200),
-    ("GET",  ADMIN + "flag/",                              ADM,   ADM,   ADM,   200,   200,   200),
-    ("GET",  ADMIN + "flag/{flag_a.pk}/change/",           ADM,   ADM,   ADM,   200,   IDX,   200),
-    ("GET",  ADMIN + "flag/{flag_b.pk}/change/",           ADM,   ADM,   ADM,   IDX,   200,   200),
-    ("GET",  ADMIN + "document/",                          ADM,   ADM,   ADM,   200,   200,   200),
-    ("GET",  ADMIN + "document/{doc_a.pk}/change/",        ADM,   ADM,   ADM,   200,   IDX,   200),
-    ("GET",  ADMIN + "document/{doc_b.pk}/change/",        ADM,   ADM,   ADM,   IDX,   200,   200),
-    ("GET",  ADMIN + "document/{public.pk}/change/",       ADM,   ADM,   ADM,   IDX,   IDX,   200),
+    ("GET",  ADMIN + "classroom/",                              ADM,   ADM,   ADM,   ADM,   200,   200,   200,   200,   200),
+    ("GET",  ADMIN + "classroom/add/",                          ADM,   ADM,   ADM,   ADM,   200,   200,   403,   200,   200),
+    ("GET",  ADMIN + "classroom/{class_a.pk}/change/",          ADM,   ADM,   ADM,   ADM,   200,   200,   200,   IDX,   200),
+    ("GET",  ADMIN + "classroom/{class_b.pk}/change/",          ADM,   ADM,   ADM,   ADM,   IDX,   IDX,   IDX,   200,   200),
+    ("GET",  ADMIN + "classroom/{class_a.pk}/dashboard/",       ADM,   ADM,   ADM,   ADM,   200,   200,   200,   404,   200),
+    ("GET",  ADMIN + "classroom/{class_b.pk}/dashboard/",       ADM,   ADM,   ADM,   ADM,   404,   404,   404,   200,   200),
+    ("GET",  ADMIN + "membership/",                             ADM,   ADM,   ADM,   ADM,   200,   200,   200,   200,   200),
+    ("GET",  ADMIN + "membership/add/",                         ADM,   ADM,   ADM,   ADM,   403,   403,   403,   403,   200),
+    ("GET",  ADMIN + "membership/{membership_a.pk}/change/",    ADM,   ADM,   ADM,   ADM,   200,   200,   200,   IDX,   200),
+    ("GET",  ADMIN + "membership/{membership_b.pk}/change/",    ADM,   ADM,   ADM,   ADM,   IDX,   IDX,   IDX,   200,   200),
+    ("GET",  ADMIN + "flag/",                                   ADM,   ADM,   ADM,   ADM,   200,   200,   200,   200,   200),
+    ("GET",  ADMIN + "flag/{flag_a.pk}/change/",                ADM,   ADM,   ADM,   ADM,   200,   200,   200,   IDX,   200),
+    ("GET",  ADMIN + "flag/{flag_b.pk}/change/",                ADM,   ADM,   ADM,   ADM,   IDX,   IDX,   IDX,   200,   200),
+    ("GET",  ADMIN + "document/",                               ADM,   ADM,   ADM,   ADM,   200,   200,   200,   200,   200),
+    ("GET",  ADMIN + "document/{doc_a.pk}/change/",             ADM,   ADM,   ADM,   ADM,   200,   200,   200,   IDX,   200),
+    ("GET",  ADMIN + "document/{doc_b.pk}/change/",             ADM,   ADM,   ADM,   ADM,   IDX,   IDX,   IDX,   200,   200),
+    ("GET",  ADMIN + "document/{public.pk}/change/",            ADM,   ADM,   ADM,   ADM,   IDX,   IDX,   IDX,   IDX,   200),
     # The admin: site-wide rules and accounts are not an instructor's business
-    ("GET",  ADMIN + "moderationsettings/",                ADM,   ADM,   ADM,   403,   403,   302),
-    ("GET",  ADMIN + "moderationsettings/1/change/",       ADM,   ADM,   ADM,   403,   403,   200),
-    ("GET",  ADMIN + "user/",                              ADM,   ADM,   ADM,   403,   403,   200),
-    ("GET",  ADMIN + "user/{student_b_user.pk}/change/",   ADM,   ADM,   ADM,   403,   403,   200),
-    ("GET",  "/admin/autocomplete/" + PEOPLE_SEARCH,       ADM,   ADM,   ADM,   403,   403,   200),
-    ("GET",  ADMIN + "outboundemail/",                     ADM,   ADM,   ADM,   403,   403,   200),
-    ("GET",  ADMIN + "user/invite-teacher/",               ADM,   ADM,   ADM,   403,   403,   200),
-    ("POST", ADMIN + "user/invite-teacher/",               ADM,   ADM,   ADM,   403,   403,   200),
+    ("GET",  ADMIN + "moderationsettings/",                     ADM,   ADM,   ADM,   ADM,   403,   403,   403,   403,   302),
+    ("GET",  ADMIN + "moderationsettings/1/change/",            ADM,   ADM,   ADM,   ADM,   403,   403,   403,   403,   200),
+    ("GET",  ADMIN + "user/",                                   ADM,   ADM,   ADM,   ADM,   403,   403,   403,   403,   200),
+    ("GET",  ADMIN + "user/{student_b_user.pk}/change/",        ADM,   ADM,   ADM,   ADM,   403,   403,   403,   403,   200),
+    ("GET",  "/admin/autocomplete/" + PEOPLE_SEARCH,            ADM,   ADM,   ADM,   ADM,   403,   403,   403,   403,   200),
+    ("GET",  ADMIN + "outboundemail/",                          ADM,   ADM,   ADM,   ADM,   403,   403,   403,   403,   200),
+    ("GET",  ADMIN + "user/invite-teacher/",                    ADM,   ADM,   ADM,   ADM,   403,   403,   403,   403,   200),
+    ("POST", ADMIN + "user/invite-teacher/",                    ADM,   ADM,   ADM,   ADM,   403,   403,   403,   403,   200),
     # Becoming a teacher (test_teaching.py accepts invitations)
-    ("GET",  "/teaching/",                                 LOGIN, 200,   200,   200,   200,   200),
-    ("POST", "/teaching/become-a-teacher/",                LOGIN, 302,   302,   302,   302,   302),
-    ("GET",  "/teaching/invitations/not-a-token/",         404,   404,   404,   404,   404,   404),
-    ("GET",  "/teaching/new-class/",                       LOGIN, 403,   403,   403,   403,   403),
-    ("POST", "/teaching/new-class/",                       LOGIN, 403,   403,   403,   403,   403),
-    ("GET",  "/classes/alpha/join-link/",                  LOGIN, 404,   404,   200,   404,   200),
-    ("GET",  "/classes/beta/join-link/",                   LOGIN, 404,   404,   404,   200,   200),
+    ("GET",  "/teaching/",                                      LOGIN, 200,   200,   200,   200,   200,   200,   200,   200),
+    ("POST", "/teaching/become-a-teacher/",                     LOGIN, 302,   302,   302,   302,   302,   302,   302,   302),
+    ("GET",  "/teaching/invitations/not-a-token/",              404,   404,   404,   404,   404,   404,   404,   404,   404),
+    ("GET",  "/teaching/new-class/",                            LOGIN, 403,   403,   403,   200,   200,   403,   200,   403),
+    ("POST", "/teaching/new-class/",                            LOGIN, 403,   403,   403,   302,   302,   403,   302,   403),
+    ("GET",  "/classes/alpha/join-link/",                       LOGIN, 404,   404,   404,   200,   200,   200,   404,   200),
+    ("GET",  "/classes/beta/join-link/",                        LOGIN, 404,   404,   404,   404,   404,   404,   200,   200),
 ]
 # fmt: on
 
@@ -373,6 +463,15 @@ def test_outsiders_change_nothing_when_refused(world):
     instructor_b.post(f"/posts/{world.posts['a_annotation'].pk}/edit/", {"body": "Changed."})
     instructor_b.post(f"/posts/{world.posts['a_comment'].pk}/delete/")
     instructor_b.post(f"/classes/{world.class_a.slug}/new-join-link/")
+    client_for(world, "assistant_a").post(f"/classes/{world.class_a.slug}/new-join-link/")
+    # A class's roster reaches its own members only, whatever the address names.
+    client_for(world, "instructor_a").post(
+        f"/classes/{world.class_a.slug}/roster/{world.membership_b.pk}/role/",
+        {"role": "instructor"},
+    )
+    client_for(world, "instructor_a").post(
+        f"/classes/{world.class_a.slug}/roster/{world.membership_b.pk}/remove/"
+    )
     client_for(world, "instructor_a").post(
         f"/posts/{world.posts['a_annotation'].pk}/edit/", {"body": "Changed."}
     )
@@ -385,6 +484,8 @@ def test_outsiders_change_nothing_when_refused(world):
     assert Post.objects.get(pk=world.posts["a_comment"].pk).deleted_at is None
     world.class_a.refresh_from_db()
     assert world.class_a.join_token == token_before
+    membership_b = Membership.objects.get(pk=world.membership_b.pk)
+    assert membership_b.role == Membership.Role.STUDENT
 
 
 def test_only_the_class_s_instructor_makes_a_new_join_link(world):

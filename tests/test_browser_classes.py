@@ -130,7 +130,7 @@ def test_a_teacher_starts_a_class_and_shares_its_link_and_qr_code(new_context, s
     box = qr.bounding_box()
     assert box["width"] >= 120 and box["x"] + box["width"] <= screen["width"]
     page.get_by_role("button", name="Copy link").click()
-    expect(page.locator(".copy-status")).to_have_text("Copied.")
+    expect(page.locator(".join-share .copy-status")).to_have_text("Copied.")
     assert page.evaluate("navigator.clipboard.readText()") == join_url
     assert_no_axe_violations(page)
     # No part of the page is wider than the screen.

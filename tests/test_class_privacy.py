@@ -509,7 +509,7 @@ def readers(classroom, student, classmate, stranger, open_text) -> dict[str, Cli
             "get",
             "/classes/history/export/students.csv",
             404,
-            "Only the class's instructors can do that.",
+            "Only the class's instructors and teaching assistants can see that.",
         ),
         (
             "student",

@@ -741,7 +741,7 @@ def iso(moment: datetime) -> str:
 
 DISCUSSION_HEADER = [
     "thread", "post", "reply_to", "kind", "reading", "author", "quoted_passage", "body",
-    "posted", "edited", "status",
+    "posted", "edited", "status", "group",
 ]  # fmt: skip
 
 
@@ -801,13 +801,13 @@ def test_discussion_csv_has_a_row_per_post_with_thread_and_quoted_passage(
     assert csv_rows(response) == [
         DISCUSSION_HEADER,
         [str(note.pk), str(note.pk), "", "annotation", title, "Ada Author", PASSAGE,
-         "Paranoia grew.", iso(T0), iso(T0 + timedelta(hours=1)), "published"],
+         "Paranoia grew.", iso(T0), iso(T0 + timedelta(hours=1)), "published", ""],
         [str(note.pk), str(question.pk), str(note.pk), "reply", title, "Tess Teacher", PASSAGE,
-         "Why, though?", iso(T0 + timedelta(hours=2)), "", "published"],
+         "Why, though?", iso(T0 + timedelta(hours=2)), "", "published", ""],
         [str(note.pk), str(formula.pk), str(question.pk), "reply", title, "Ada Author", PASSAGE,
-         "'=cmd|' /C calc'!A0", iso(T0 + timedelta(hours=3)), "", "published"],
+         "'=cmd|' /C calc'!A0", iso(T0 + timedelta(hours=3)), "", "published", ""],
         [str(comment.pk), str(comment.pk), "", "comment", "Sample text", "Ada Author", "",
-         "A page comment.", iso(T0 + timedelta(hours=1)), "", "pending"],
+         "A page comment.", iso(T0 + timedelta(hours=1)), "", "pending", ""],
     ]  # fmt: skip
 
 
@@ -886,7 +886,7 @@ def test_discussion_json_ld_of_one_reading(client, teacher, discussion):
 
 STUDENTS_HEADER = [
     "student", "email", "annotations", "replies", "comments", "words", "readings_covered",
-    "readings_assigned", "first_post", "last_post",
+    "readings_assigned", "first_post", "last_post", "group",
 ]  # fmt: skip
 
 
@@ -921,8 +921,8 @@ def test_students_csv_sums_up_each_student_s_posts(
     assert csv_rows(response) == [
         STUDENTS_HEADER,
         ["Ada Author", "ada@example.com", "1", "1", "2", "11", "2", "2",
-         iso(T0), iso(T0 + timedelta(days=3))],
-        ["Cal Classmate", "cal@example.com", "0", "0", "0", "0", "0", "2", "", ""],
+         iso(T0), iso(T0 + timedelta(days=3)), ""],
+        ["Cal Classmate", "cal@example.com", "0", "0", "0", "0", "0", "2", "", "", ""],
     ]  # fmt: skip
 
 

@@ -366,5 +366,5 @@ def test_due_dates_on_the_class_page_are_in_the_classs_time_zone(client, teacher
 
     page = soup(client.get(classroom.get_absolute_url()))
 
-    assert words(page.select("table.readings thead th")[1]) == "Due (America/New_York time)"
+    assert words(page.select("table.readings thead th")[1]) == "Due (America/New York time)"
     assert words(page.select_one("table.readings tbody time")) == "Mon 11 Jan, 12:00"

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import ActionLocation
 from django.contrib.admin.utils import unquote
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
@@ -13,13 +14,77 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from ..adminsite import DirectViewOnSite
-from ..models import Classroom, Document, Membership, Post, Reading
-from ..scoping import documents_in_reach, posts_in_reach, sees_personal_details, taught_classrooms
+from ..models import TEACHING_ROLES, Classroom, Document, Membership, Post, Reading
+from ..scoping import (
+    assignable_documents,
+    posts_in_reach,
+    sees_personal_details,
+    taught_classrooms,
+)
 from ..site import absolute
 from .moderation import FLAGGED, HELD, NOT_DELETED
+
+
+def instructs(user, classroom_id: int | None) -> bool:
+    """Whether `user` may change the class: superusers and its instructors, not its assistants."""
+    if user.is_superuser:
+        return True
+    return Membership.objects.filter(
+        user=user, classroom_id=classroom_id, role=Membership.Role.INSTRUCTOR
+    ).exists()
+
+
+def assists_a_class(user) -> bool:
+    if user.is_superuser:
+        return False
+    # Asked for each model of the admin's menu: once per request's user is enough.
+    if not hasattr(user, "_assists_a_class"):
+        user._assists_a_class = Membership.objects.filter(
+            user=user, role=Membership.Role.ASSISTANT
+        ).exists()
+    return user._assists_a_class
+
+
+class OnlyInstructorsChange:
+    """
+    A class's teaching assistants see it here, with its readings and members,
+    open its dashboard and moderate its posts; only its instructors change
+    them or delete it.
+    """
+
+    def classroom_id_of(self, obj) -> int:
+        return obj.classroom_id
+
+    def instructs_obj(self, request, obj) -> bool:
+        # None is the list as a whole (or a new class): each object is checked as it is opened.
+        return obj is None or instructs(request.user, self.classroom_id_of(obj))
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and self.instructs_obj(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and self.instructs_obj(request, obj)
+
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        # Actions are checked against the list as a whole, not each class they
+        # reach: none for anyone who assists a class, lest they reach it.
+        if assists_a_class(request.user):
+            return {}
+        return super().get_actions(request, action_location=action_location)
+
+
+class OnlyInstructorsChangeRows(OnlyInstructorsChange):
+    """The same for a class's inline rows, whose `obj` is the class (None: a new one)."""
+
+    def classroom_id_of(self, classroom: Classroom) -> int:
+        return classroom.pk
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return super().has_add_permission(request, obj) and self.instructs_obj(request, obj)
 
 
 class MembersOnlyFromJoinLinks:
@@ -63,8 +128,53 @@ class MemberRowsFormSet(BaseInlineFormSet):
         for field in form.fields.values():
             field.widget.attrs.setdefault("aria-label", f"{field.label}: {member}")
 
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors) or not self.instance.pk:
+            return
+        kept = [
+            form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        had_one = self.instance.memberships.filter(role=Membership.Role.INSTRUCTOR).exists()
+        if had_one and not any(
+            form.cleaned_data.get("role") == Membership.Role.INSTRUCTOR for form in kept
+        ):
+            raise forms.ValidationError(LEFT_WITHOUT_INSTRUCTOR)
 
-class MembershipInline(MembersOnlyFromJoinLinks, admin.TabularInline):
+
+LEFT_WITHOUT_INSTRUCTOR = (
+    "The class would be left without an instructor: keep one, or make someone else an "
+    "instructor first. Nothing was saved."
+)
+
+
+class MembershipForm(forms.ModelForm):
+    """One membership: the class keeps an instructor, as on its roster page."""
+
+    class Meta:
+        model = Membership
+        fields = ["classroom", "user", "role", "joined_at"]
+
+    def clean(self):
+        cleaned = super().clean()
+        was = self.instance
+        if was.pk and was.role == Membership.Role.INSTRUCTOR:
+            moved = cleaned.get("classroom") not in (None, was.classroom)
+            demoted = cleaned.get("role", was.role) != Membership.Role.INSTRUCTOR
+            others = was.classroom.memberships.filter(role=Membership.Role.INSTRUCTOR)
+            if (moved or demoted) and not others.exclude(pk=was.pk).exists():
+                raise forms.ValidationError(LEFT_WITHOUT_INSTRUCTOR)
+        return cleaned
+
+
+def give_staff_what_moderating_needs(memberships) -> None:
+    """A member made an instructor or assistant here gets the admin, as by the roster."""
+    for membership in memberships:
+        if membership.role in TEACHING_ROLES:
+            membership.user.join_class_staff()
+
+
+class MembershipInline(OnlyInstructorsChangeRows, MembersOnlyFromJoinLinks, admin.TabularInline):
     model = Membership
     formset = MemberRowsFormSet
     extra = 0
@@ -78,27 +188,44 @@ class MembershipInline(MembersOnlyFromJoinLinks, admin.TabularInline):
 class ReadingForm(forms.ModelForm):
     class Meta:
         model = Reading
-        fields = ["document", "due_at", "instructions", "hide_until_posted"]
+        fields = ["document", "due_at", "instructions", "hide_until_posted", "in_groups"]
         widgets = {"instructions": forms.Textarea(attrs={"rows": 2, "cols": 40})}
 
 
-class ReadingInline(DirectViewOnSite, admin.StackedInline):
+class ReadingInline(OnlyInstructorsChangeRows, DirectViewOnSite, admin.StackedInline):
     model = Reading
     form = ReadingForm
     extra = 0
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "document" and not request.user.is_superuser:
-            # Instructors assign the texts they can already reach, any public text
-            # (whoever else reads it), and texts no class reads yet.
+            # Public texts and the teacher's own. Another teacher's private text
+            # is never offered (read by some class or not), except on a reading
+            # this class has already: a co-instructor's text, which must stay
+            # a valid choice when the class is saved.
+            class_id = request.resolver_match.kwargs.get("object_id", "")
+            this_class = Reading.objects.filter(
+                classroom__in=taught_classrooms(request.user).filter(
+                    pk=int(class_id) if class_id.isdigit() else None
+                )
+            )
             kwargs["queryset"] = Document.objects.filter(
-                documents_in_reach(request.user) | Q(is_public=True) | Q(readings=None)
-            ).distinct()
+                Q(pk__in=assignable_documents(request.user).values("pk"))
+                | Q(pk__in=this_class.values("document_id"))
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if "due_at" in formset.form.base_fields:
+            # In the zone ClassroomAdmin.change_view makes current: the class's.
+            zone = timezone.get_current_timezone_name().replace("_", " ")
+            formset.form.base_fields["due_at"].label = f"Due ({zone} time)"
+        return formset
 
 
 @admin.register(Classroom)
-class ClassroomAdmin(DirectViewOnSite, admin.ModelAdmin):
+class ClassroomAdmin(OnlyInstructorsChange, DirectViewOnSite, admin.ModelAdmin):
     list_display = ["name", "term", "students", "readings_count", "dashboard_link"]
     search_fields = ["name", "term"]
     prepopulated_fields = {"slug": ["name"]}
@@ -122,12 +249,30 @@ class ClassroomAdmin(DirectViewOnSite, admin.ModelAdmin):
             reading_count=Count("readings", distinct=True),
         )
 
+    def classroom_id_of(self, classroom: Classroom) -> int:
+        return classroom.pk
+
+    def has_add_permission(self, request) -> bool:
+        # Someone who joined a class's staff by its link helps teach it; only
+        # teachers start classes, here as on the site (teaching.new_class).
+        user = request.user
+        if user.is_class_staff and not (user.is_teacher or user.is_superuser):
+            return False
+        return super().has_add_permission(request)
+
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         if not change and not request.user.is_superuser:
             # Whoever creates a class teaches it, so it stays within their reach.
             Membership.objects.get_or_create(
                 classroom=obj, user=request.user, defaults={"role": Membership.Role.INSTRUCTOR}
+            )
+
+    def save_formset(self, request, form, formset, change) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is Membership:
+            give_staff_what_moderating_needs(
+                [*formset.new_objects, *(saved for saved, _ in formset.changed_objects)]
             )
 
     @admin.display(description="students", ordering="student_count")
@@ -142,6 +287,16 @@ class ClassroomAdmin(DirectViewOnSite, admin.ModelAdmin):
     def dashboard_link(self, classroom: Classroom) -> str:
         url = reverse("admin:annotate_classroom_dashboard", args=[classroom.pk])
         return format_html('<a href="{}">Activity and queue</a>', url)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        classroom = self.get_object(request, unquote(object_id))
+        # Due dates are entered and shown in the class's zone, as on its page.
+        # Rendered inside, since the widgets convert the times as they render.
+        with timezone.override(classroom.zone if classroom else None):
+            response = super().change_view(request, object_id, form_url, extra_context)
+            if hasattr(response, "render"):
+                response.render()
+        return response
 
     def get_object(self, request, object_id, from_field=None):
         classroom = super().get_object(request, object_id, from_field)
@@ -265,15 +420,20 @@ def class_posts_url(classroom: Classroom, **query) -> str:
 
 
 @admin.register(Membership)
-class MembershipAdmin(MembersOnlyFromJoinLinks, admin.ModelAdmin):
+class MembershipAdmin(OnlyInstructorsChange, MembersOnlyFromJoinLinks, admin.ModelAdmin):
     list_display = ["member", "classroom", "role", "joined_at"]
     list_filter = ["role", ("classroom", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["user", "classroom"]
     search_fields = ["user__display_name", "classroom__name"]
     fields = ["classroom", "user", "role", "joined_at"]
+    form = MembershipForm
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(classroom__in=taught_classrooms(request.user))
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        give_staff_what_moderating_needs([obj])
 
     def get_search_fields(self, request):
         # Searching by address would tell who has which one.
@@ -283,8 +443,18 @@ class MembershipAdmin(MembersOnlyFromJoinLinks, admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "classroom":
-            kwargs["queryset"] = taught_classrooms(request.user)
+            # Only where they instruct: a teaching assistant never places anyone
+            # in the class they assist, however a membership's form is posted.
+            kwargs["queryset"] = instructed_classrooms(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def instructed_classrooms(user):
+    if user.is_superuser:
+        return Classroom.objects.all()
+    return Classroom.objects.filter(
+        memberships__user=user, memberships__role=Membership.Role.INSTRUCTOR
+    )
 
 
 def export_links(classroom: Classroom, user) -> dict[str, str]:

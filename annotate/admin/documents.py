@@ -5,13 +5,13 @@ changed words records a new revision and moves the annotations into it.
 
 from django import forms
 from django.contrib import admin
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.html import format_html
 
 from ..adminsite import ViewOnSiteForViewer
 from ..models import Document, Revision, discussion_url, revision_diff_url
 from ..revisions import revise_document
-from ..scoping import document_url_for, documents_in_reach, readings_in_reach
+from ..scoping import document_url_for, documents_in_reach, is_site_moderator, readings_in_reach
 
 
 class DocumentForm(forms.ModelForm):
@@ -117,16 +117,65 @@ class DocumentAdmin(ViewOnSiteForViewer, admin.ModelAdmin):
     form = DocumentForm
     list_display = ["title", "slug", "is_public", "revision_number", "updated_at"]
     list_filter = ["is_public", "premoderated"]
-    list_select_related = ["current_revision"]
+    list_select_related = ["current_revision", "owner"]
+    # An id box with a lookup, not a list of every account: it is labelled
+    # for screen readers, and only superusers see the field at all.
+    raw_id_fields = ["owner"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [RevisionInline]
+
+    def may_change(self, request, document: Document | None) -> bool:
+        """
+        A text's words and settings are changed by its owner, superusers, and
+        site moderators for the site's own public texts. A teacher or teaching
+        assistant reads a class's other texts here, but changes only their own.
+        """
+        user = request.user
+        if document is None or user.is_superuser or document.owner_id == user.pk:
+            return True
+        return document.owner_id is None and document.is_public and is_site_moderator(user)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and self.may_change(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and self.may_change(request, obj)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(pk__in=Document.objects.filter(documents_in_reach(request.user)))
+        # What they moderate, and their own texts before any class reads them;
+        # another teacher's private text only as a reading of a class they teach.
+        reach = documents_in_reach(request.user) | Q(owner=request.user)
+        return queryset.filter(pk__in=Document.objects.filter(reach))
+
+    def get_list_display(self, request):
+        # Superusers look after the site's own texts (no owner) and everyone's:
+        # a teacher's list holds only their own and their classes' texts anyway.
+        if request.user.is_superuser:
+            return [*self.list_display, "owner_name"]
+        return self.list_display
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if "owner" in fields or "owner_name" in fields:
+            return fields
+        return [*fields, "owner" if request.user.is_superuser else "owner_name"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if request.user.is_superuser else [*fields, "owner_name"]
+
+    def get_changeform_initial_data(self, request):
+        # A superuser may empty it: then the text is the site's own.
+        return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}
+
+    @admin.display(description="owner", ordering="owner__display_name")
+    def owner_name(self, document: Document) -> str:
+        # By name: a link to the users' admin would refuse everyone but superusers.
+        return document.owner.display_name if document.owner else "the site"
 
     def site_url_for(self, request, document: Document) -> str | None:
         return document_url_for(request.user, document)
@@ -136,6 +185,9 @@ class DocumentAdmin(ViewOnSiteForViewer, admin.ModelAdmin):
         return document.current_revision.number if document.current_revision else None
 
     def save_model(self, request, obj, form, change) -> None:
+        if not change and not request.user.is_superuser:
+            # A teacher's new text is theirs: they alone assign it while it is private.
+            obj.owner = request.user
         super().save_model(request, obj, form, change)
         revision = revise_document(
             obj, form.cleaned_data["text"], by=request.user, note="Edited in the admin"

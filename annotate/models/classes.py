@@ -1,6 +1,7 @@
 """Classes: their members and roles, and the texts they read."""
 
 import secrets
+import zoneinfo
 
 from django.conf import settings
 from django.db import models, transaction
@@ -74,6 +75,23 @@ class Classroom(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("classroom", args=[self.slug])
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        """
+        The class's time zone. The forms only take IANA names, but a name that
+        the system's zone database no longer knows must not break every page of
+        the class: its times are then given in UTC, and named so.
+        """
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
+
+    @property
+    def zone_name(self) -> str:
+        """The class's time zone as people read it: "America/New York"."""
+        return self.zone.key.replace("_", " ")
 
     def get_join_url(self) -> str:
         return reverse("join", args=[self.join_token])

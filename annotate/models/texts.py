@@ -250,3 +250,72 @@ class TextUpload(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+    # Its life, one verb per step (readings.py and tasks.convert_upload call
+    # them). The bytes go as soon as the file is converted or refused: they
+    # are needed for nothing else, and a teacher's file is theirs.
+
+    @classmethod
+    def queue(cls, *, owner, classroom, filename: str, data: bytes) -> "TextUpload":
+        """A file kept to be converted as background work."""
+        return cls.objects.create(
+            owner=owner, classroom=classroom, filename=filename, data=data, size=len(data)
+        )
+
+    @classmethod
+    def converted(
+        cls, *, owner, classroom, filename: str, size: int, title: str, text: str, warnings
+    ) -> "TextUpload":
+        """A file (or pasted text) converted in the request, ready for the teacher to check."""
+        return cls.objects.create(
+            owner=owner,
+            classroom=classroom,
+            filename=filename,
+            data=b"",
+            size=size,
+            status=cls.Status.READY,
+            progress=100,
+            title=title,
+            text=text,
+            warnings=list(warnings),
+        )
+
+    @classmethod
+    def claim(cls, pk: int) -> "TextUpload | None":
+        """The upload, now converting; None when it is not waiting (another worker has it)."""
+        # One UPDATE claims it, so that two workers never both convert a file.
+        if not cls.objects.filter(pk=pk, status=cls.Status.QUEUED).update(
+            status=cls.Status.CONVERTING, progress=0
+        ):
+            return None
+        return cls.objects.get(pk=pk)
+
+    def record_progress(self, percent: int) -> None:
+        self.progress = percent
+        TextUpload.objects.filter(pk=self.pk, status=self.Status.CONVERTING).update(
+            progress=percent
+        )
+
+    def finish(self, *, title: str, text: str, warnings) -> None:
+        self.status = self.Status.READY
+        self.progress = 100
+        self.title, self.text, self.warnings = title, text, list(warnings)
+        self.data = b""
+        self.save(update_fields=["status", "progress", "title", "text", "warnings", "data"])
+
+    def fail(self, error: str) -> None:
+        self.status = self.Status.FAILED
+        self.error = error
+        self.data = b""
+        self.save(update_fields=["status", "error", "data"])
+
+    def mark_saved(self) -> None:
+        """Saved as a text: its words now live in the text's first revision."""
+        self.status = self.Status.SAVED
+        self.data = b""
+        self.text = ""
+        self.save(update_fields=["status", "data", "text"])
+
+    @property
+    def converting(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.CONVERTING)

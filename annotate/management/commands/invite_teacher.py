@@ -1,5 +1,8 @@
 """`manage.py invite_teacher EMAIL`: email a teacher invitation and print its link."""
 
+import os
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
@@ -28,3 +31,10 @@ class Command(BaseCommand):
             f"Invitation emailed to {email}. Its link works once, until "
             f"{invitation.expires_at:%Y-%m-%d}:\n{absolute(invitation.get_absolute_url())}"
         )
+        if settings.LAPTOP_URL and not settings.SITE_URL and "PORT" not in os.environ:
+            # This process cannot know where another one, `make run`, serves.
+            self.stdout.write(
+                f"The link names {settings.LAPTOP_URL}, where `make run` serves by default. "
+                "If the site runs on another port, run this command with the same PORT "
+                "(e.g. PORT=8123 .venv/bin/python manage.py invite_teacher …)."
+            )
