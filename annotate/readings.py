@@ -27,9 +27,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import get_random_string
 from django.utils.html import format_html
-from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_safe
 
 from . import tasks
@@ -48,6 +46,7 @@ from .conversion import (
 from .models import Classroom, Document, Reading, TextUpload, normalize_text
 from .revisions import revise_document
 from .scoping import assignable_documents
+from .teaching import unique_slug
 
 logger = logging.getLogger(__name__)
 
@@ -265,14 +264,6 @@ def upload_url(upload: TextUpload) -> str:
     return reverse("reading_upload", args=[upload.classroom.slug, upload.token])
 
 
-def unique_document_slug(title: str) -> str:
-    base = slugify(title)[:80] or "text"
-    slug = base
-    while Document.objects.filter(slug=slug).exists():
-        slug = f"{base}-{get_random_string(4, 'abcdefghijkmnpqrstuvwxyz23456789')}"
-    return slug
-
-
 # Adding a reading -----------------------------------------------------------------
 
 
@@ -477,7 +468,7 @@ def save_reading(
         return None
     details = text_form.cleaned_data
     document = Document.objects.create(
-        slug=unique_document_slug(details["title"]),
+        slug=unique_slug(Document, details["title"], "text"),
         title=details["title"],
         subtitle=details["subtitle"],
         citation=details["citation"],

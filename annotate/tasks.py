@@ -330,7 +330,8 @@ def check_akismet_status() -> dict:
 @task
 def run_maintenance() -> dict:
     """
-    Take up due retries, delete old spam and erase expired personal data.
+    Take up due retries, delete old spam, erase expired personal data and
+    drop abandoned uploads.
 
     Any number of sweeps may run at once, on any number of servers: each
     piece of work is claimed in the database before it is done, so each is
@@ -362,6 +363,7 @@ def run_maintenance() -> dict:
     digests = notifications.send_digests()
     erased = erase_private_data(now - timedelta(days=rules.privacy_retention_days))
     abandoned = fail_abandoned_task_rows(now - ABANDONED_TASK_AFTER)
+    uploads = drop_old_uploads(now - UPLOADS_KEPT_FOR)
     return {
         "checks": checks,
         "reports": reports,
@@ -370,6 +372,7 @@ def run_maintenance() -> dict:
         "digests": digests,
         "erased": erased,
         "abandoned_tasks": abandoned,
+        "uploads_dropped": uploads,
     }
 
 
@@ -380,6 +383,15 @@ NOTHING_DONE = {"not due", "gone", "already checked", "nothing to send", "alread
 # finishes in seconds; a worker restarted with its --worker-id requeues its
 # own rows at once, see the db_worker command).
 ABANDONED_TASK_AFTER = timedelta(minutes=30)
+
+# An upload is checked and saved within minutes; one left this long was
+# abandoned, and its file (up to READING_UPLOAD_MAX_BYTES) or text goes.
+UPLOADS_KEPT_FOR = timedelta(days=7)
+
+
+def drop_old_uploads(cutoff) -> int:
+    """Delete uploads older than `cutoff`, saved or not: a saved one is its text by now."""
+    return TextUpload.objects.filter(created_at__lt=cutoff).delete()[0]
 
 
 def fail_abandoned_task_rows(cutoff) -> int:

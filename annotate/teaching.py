@@ -115,13 +115,20 @@ def become_teacher(request: HttpRequest) -> HttpResponse:
     return redirect("teaching")
 
 
-def unique_class_slug(name: str) -> str:
-    """A short address for a new class from its name, made unique with a suffix if need be."""
-    base = slugify(name)[:80] or "class"
+def unique_slug(model, words: str, fallback: str) -> str:
+    """
+    A short address for a new class or text from its name, made unique among
+    `model`'s with a random suffix if need be.
+    """
+    base = slugify(words)[:80] or fallback
     slug = base
-    while Classroom.objects.filter(slug=slug).exists():
+    while model.objects.filter(slug=slug).exists():
         slug = f"{base}-{get_random_string(4, 'abcdefghijkmnpqrstuvwxyz23456789')}"
     return slug
+
+
+def unique_class_slug(name: str) -> str:
+    return unique_slug(Classroom, name, "class")
 
 
 @require_http_methods(["GET", "POST"])

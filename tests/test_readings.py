@@ -7,13 +7,14 @@ edits it later as revisions.
 import io
 import itertools
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.tasks import default_task_backend
 from django.urls import reverse
+from django.utils import timezone
 from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Paragraph
@@ -839,3 +840,20 @@ def test_the_progress_page_follows_the_background_work_and_opens_the_check_page(
 
     expect(page.get_by_role("heading", name="Check the text before saving")).to_be_visible()
     expect(page.get_by_label("Title:", exact=True)).to_have_value("A Long Report")
+
+
+def test_the_sweep_drops_uploads_left_for_a_week_and_keeps_newer_ones(teacher, classroom):
+    def upload(age: timedelta) -> TextUpload:
+        return TextUpload.objects.create(
+            owner=teacher,
+            classroom=classroom,
+            filename="notes.docx",
+            data=b"x" * 1000,
+            created_at=timezone.now() - age,
+        )
+
+    old, recent = upload(timedelta(days=8)), upload(timedelta(days=6))
+
+    assert tasks.run_maintenance.call()["uploads_dropped"] == 1
+    assert list(TextUpload.objects.all()) == [recent]
+    assert not TextUpload.objects.filter(pk=old.pk).exists()
