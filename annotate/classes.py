@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from . import scores
 from .accounts import JOIN_SESSION_KEY, has_verified_email
 from .forms import ClassSettingsForm, DeleteClassForm, PreferencesForm
 from .models import TEACHING_ROLES, Classroom, Membership, Post, User
@@ -90,6 +91,11 @@ class ReadingCounts:
     """First posts asking something that no published reply answers."""
 
 
+def asks_something() -> ExpressionWrapper:
+    """Whether a post asks something: the one definition of a question, a "?" in its words."""
+    return ExpressionWrapper(Q(body__contains="?"), output_field=BooleanField())
+
+
 def reading_counts(classroom: Classroom, user, role: str | None) -> ReadingCounts:
     """
     What each reading's page shows `user`, counted per text: the very posts
@@ -100,7 +106,7 @@ def reading_counts(classroom: Classroom, user, role: str | None) -> ReadingCount
     fields = ["pk", "parent_id", "document_id", "author_id", "status", "deleted_at", "asks"]
     rows = (
         class_posts_for(classroom, user, role)
-        .annotate(asks=ExpressionWrapper(Q(body__contains="?"), output_field=BooleanField()))
+        .annotate(asks=asks_something())
         .values_list(*fields, named=True)
     )
     readable = {row.pk: row for row in rows}
@@ -293,7 +299,28 @@ def my_activity(request: HttpRequest) -> HttpResponse:
     page = Paginator(posts, 50).get_page(request.GET.get("page"))
     for post in page:
         post.status_label = STATUS_LABELS[post.status]
-    return render(request, "annotate/my_activity.html", {"page": page})
+    # Scores only of the classes whose teachers show them (never their private comments).
+    shown = request.user.memberships.filter(
+        role=Membership.Role.STUDENT, classroom__rubric__visible_to_students=True
+    ).select_related("classroom__rubric")
+    score_classes = [
+        {
+            "classroom": membership.classroom,
+            "rule": scores.describe(membership.classroom.rubric),
+            "rows": scores.student_scores(
+                membership.classroom,
+                request.user,
+                list(
+                    membership.classroom.readings.select_related(
+                        "classroom", "document__current_revision"
+                    )
+                ),
+            ),
+        }
+        for membership in shown
+    ]
+    context = {"page": page, "score_classes": score_classes}
+    return render(request, "annotate/my_activity.html", context)
 
 
 @login_required

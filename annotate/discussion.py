@@ -80,6 +80,10 @@ class Row(_ReadByTemplates):
     edit_url: str = ""
     delete_url: str = ""
     report_url: str = ""
+    picked: bool = False
+    """An instructor's pick: every reader sees the mark."""
+    pick_url: str = ""
+    """For the class's instructors, on a published post: where to mark it, or take the mark off."""
 
 
 @dataclass(slots=True)
@@ -155,11 +159,18 @@ class Discussion(_ReadByTemplates):
 
 
 def build_discussion(
-    document: Document, user, posts=None, *, classroom=None, current_post: int | None = None
+    document: Document,
+    user,
+    posts=None,
+    *,
+    classroom=None,
+    current_post: int | None = None,
+    may_pick: bool = False,
 ) -> Discussion:
     """
     The discussion of `document` as `user` reads it, from `posts` or from a
     query; `current_post`, the post the reader came to see, is marked current.
+    `may_pick`: the reader is one of the class's instructors, who mark picks.
     """
     if posts is None:
         posts = list(
@@ -173,7 +184,10 @@ def build_discussion(
     revision_id = document.current_revision_id
     signed_in = user is not None and user.is_authenticated
     formatter = _RowFormatter(
-        discussion_url(document, classroom), current_post, user.pk if signed_in else None
+        discussion_url(document, classroom),
+        current_post,
+        user.pk if signed_in else None,
+        may_pick=may_pick and signed_in,
     )
     highlights = []
     annotation_threads: dict[int, Thread] = {}
@@ -317,7 +331,9 @@ class _RowFormatter:
     per author.
     """
 
-    def __init__(self, url: str, current_post: int | None, reader_id: int | None) -> None:
+    def __init__(
+        self, url: str, current_post: int | None, reader_id: int | None, *, may_pick: bool = False
+    ) -> None:
         self.url = escape(url)
         self.current_post = current_post
         self.reader_id = reader_id
@@ -325,6 +341,7 @@ class _RowFormatter:
             self.edit_url = _url_for_each_post("edit_post")
             self.delete_url = _url_for_each_post("delete_post")
             self.report_url = _url_for_each_post("flag_post")
+        self.pick_url = _url_for_each_post("pick_post") if may_pick else None
         self.zone = timezone.get_current_timezone()
         self.months = {number: escape(str(name)) for number, name in MONTHS.items()}
         self.names: dict[int | None, str] = {}
@@ -357,8 +374,11 @@ class _RowFormatter:
             % (moment.day, self.months[moment.month], moment.year, moment.hour, moment.minute)
         )
         row.body = SafeString(post.body_html)
+        row.picked = post.endorsed_at is not None
         if self.reader_id is None:
             return
+        if self.pick_url is not None and post.status == Post.Status.PUBLISHED and not deleted:
+            row.pick_url = self.pick_url(post_id)
         if post.author_id == self.reader_id:
             row.own = True
             if held:

@@ -47,7 +47,9 @@ def changed_parts(
         return None
     document = space.document
     posts = list(space.posts_for(user).select_related("author"))
-    discussion = build_discussion(document, user, posts, classroom=space.classroom)
+    discussion = build_discussion(
+        document, user, posts, classroom=space.classroom, may_pick=space.may_pick
+    )
     root = _root_of(post, {shown.pk: shown for shown in posts})
     if root is None:  # under a post the reader cannot read: not on the page at all
         return None

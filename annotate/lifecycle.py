@@ -23,7 +23,7 @@ from django.http import HttpRequest
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-from . import notifications, revisions, spam, tasks
+from . import notifications, revisions, scores, spam, tasks
 from .anchoring import AnchorError, validate_anchor
 from .background import backoff, enqueue
 from .discussion import THREAD_DEPTH
@@ -198,6 +198,7 @@ def create(
     else:
         SpamCheck.objects.create(post=post, payload=payload, final_at=timezone.now())
         follow_rules(post, payload, rules)
+    scores.post_changed(post)
     tasks.sweep_soon()
     return post
 
@@ -233,12 +234,14 @@ def edit(post: Post, body: str) -> None:
         outcome = judge(post, spam_check.payload)
         if outcome.status == Post.Status.SPAM:
             apply(post, outcome, after="After an edit: ")
+    scores.post_changed(post)
 
 
 @transaction.atomic
 def delete(post: Post) -> None:
     """The author takes their words back; the row stays so that replies still read as a thread."""
     post.delete_by_author()
+    scores.post_changed(post)
 
 
 # Judging ---------------------------------------------------------------------------
@@ -272,6 +275,7 @@ def apply(post: Post, outcome: Outcome, *, after: str = "") -> None:
         post.publish(detail="Passed the spam check and the moderation rules.")
         if first_time:  # an edit published again is not news to the parent's author
             notifications.notify_reply(post)
+    scores.post_changed(post)
 
 
 def akismet_answered(post: Post, verdict: str, payload: dict) -> str:
@@ -336,6 +340,7 @@ def decide(post: Post, decision: str, *, by) -> None:
     )
     if chosen.tell_akismet is not None:
         tasks.report_to_akismet(post, as_spam=chosen.tell_akismet)
+    scores.post_changed(post)
 
 
 @transaction.atomic
@@ -367,4 +372,5 @@ def report(post: Post, *, by, reason: str, note: str = "") -> bool:
         why = f"Reported by {post.flag_count} readers."
         post.hold(HeldReason.FLAGS, detail=why)
         notifications.notify_moderators(post, why)
+        scores.post_changed(post)
     return True

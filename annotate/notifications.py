@@ -324,3 +324,34 @@ def send_class_invitation(classroom, address: str, role: str, link: str, *, by: 
         # whoever holds it, so it is not kept once sent.
         erase_body_when_sent=True,
     )
+
+
+# Reminders -------------------------------------------------------------------
+
+
+def remind_to_post(reading, students, *, by: User) -> int:
+    """
+    Remind each of `students` that `reading` waits for their notes (the
+    teaching staff's button: annotate/instructor.remind). Returns how many
+    emails went into the outbox (an account without an address gets none).
+    """
+    classroom = reading.classroom
+    title = reading.document.title
+    link = absolute(reading.get_absolute_url())
+    due = ""
+    if reading.due_at:
+        local = timezone.localtime(reading.due_at, classroom.zone)
+        due = f" It is due {local:%a %-d %b, %H:%M} ({classroom.zone_name} time)."
+    emailed = 0
+    for student in students:
+        body = (
+            f"Hello {student.display_name},\n\n"
+            f"{by.display_name} reminds you that “{title}” in {classroom} waits for your "
+            f"notes: you have not posted on it yet.{due}\n\n"
+            f"Read it and post: {link}\n\n"
+            f"--\nYou get this email because you are a student of {classroom} on annotate.\n"
+        )
+        subject = f"[annotate] A reminder: “{title}” in {classroom.name}"
+        if queue_email(student, subject, body, classroom_id=classroom.pk):
+            emailed += 1
+    return emailed

@@ -39,6 +39,9 @@ from .models import (
 STAFF = "staff"
 """The role of a superuser in any class: they see everything."""
 
+SHOWS = {"questions": "questions only", "unanswered": "unanswered questions only"}
+"""What the teaching staff may narrow a reading's threads to (`?show=`)."""
+
 
 @dataclass
 class Space:
@@ -51,6 +54,10 @@ class Space:
     """A student's own group, as the page names it (posts_for asks the database itself)."""
     shown_group: ClassGroup | None = None
     """For the teaching staff on a reading discussed in groups: the one group they look at."""
+    shown_student: Membership | None = None
+    """For the teaching staff on a class's reading: the one student whose threads they look at."""
+    show: str = ""
+    """For the teaching staff: "questions" or "unanswered" (SHOWS), or every thread."""
 
     @property
     def url(self) -> str:
@@ -75,6 +82,16 @@ class Space:
     @property
     def teaches(self) -> bool:
         return self.role in (*TEACHING_ROLES, STAFF)
+
+    @property
+    def may_pick(self) -> bool:
+        """Whether the reader may mark posts as their pick: instructors (and superusers)."""
+        return self.classroom is not None and self.role in (Membership.Role.INSTRUCTOR, STAFF)
+
+    @property
+    def filters_threads(self) -> bool:
+        """Whether the staff asked for some threads only (one student's, or questions)."""
+        return self.shown_student is not None or bool(self.show)
 
     @property
     def jsonld_url(self) -> str:
@@ -268,6 +285,24 @@ def shown_group_of(request: HttpRequest, space: Space) -> ClassGroup | None:
     return next((group for group in space.groups if group.pk == int(wanted)), None)
 
 
+def shown_student_of(request: HttpRequest, space: Space) -> Membership | None:
+    """
+    The student the teaching staff asked to look at (`?student=<membership
+    id>`), one of this class's; None for everyone, or for someone not a
+    student of the class (the page says so).
+    """
+    wanted = request.GET.get("student", "")
+    if not (wanted.isascii() and wanted.isdigit() and len(wanted) < 19):
+        return None
+    return (
+        Membership.objects.filter(
+            classroom=space.classroom, role=Membership.Role.STUDENT, pk=int(wanted)
+        )
+        .select_related("user")
+        .first()
+    )
+
+
 NO_SUCH_TEXT = "This text doesn't exist, or it belongs to a class you're not in."
 NO_SUCH_CLASS = "This class doesn't exist, or you're not one of its members."
 
@@ -293,6 +328,9 @@ def get_space_for_reader(request: HttpRequest, slug: str, class_slug: str | None
         raise Http404(f"{classroom} has no such reading. Its class page lists them all.")
     space = Space(reading.document, classroom, reading, role, group)
     space.shown_group = shown_group_of(request, space)
+    if space.teaches:
+        space.shown_student = shown_student_of(request, space)
+        space.show = request.GET.get("show", "") if request.GET.get("show") in SHOWS else ""
     return space
 
 

@@ -25,7 +25,7 @@ from django.tasks import TaskResultStatus, task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from . import lifecycle, notifications, revisions, spam
+from . import lifecycle, notifications, revisions, scores, spam
 from .background import backoff, enqueue
 from .conversion import ConversionError, convert
 from .models import (
@@ -309,6 +309,20 @@ def convert_upload(upload_id: int) -> str:
         return "failed"
     upload.finish(title=result.title, text=result.text, warnings=result.warnings)
     return "ready"
+
+
+# Participation scores ------------------------------------------------------------------
+
+
+@task
+def recompute_score(reading_id: int, student_id: int | None = None) -> str:
+    """
+    Work a student's participation score on a reading out again (scores.py);
+    with no student, every student's on that reading, after the rubric changed.
+    """
+    if student_id is None:
+        return f"{scores.recompute_reading(reading_id)} scores"
+    return "scored" if scores.recompute(reading_id, student_id) else "no such reading or student"
 
 
 # Akismet's own state -------------------------------------------------------------------

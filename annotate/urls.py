@@ -1,6 +1,19 @@
 from django.urls import path
 
-from . import classes, exports, groups, history, readings, roster, teaching, terms, views
+from . import (
+    classes,
+    exports,
+    grading,
+    groups,
+    history,
+    insights,
+    instructor,
+    readings,
+    roster,
+    teaching,
+    terms,
+    views,
+)
 
 # A text's pages, at its public address and at each class's: named "document"
 # and "class_document", and so on (models.text_url builds either).
@@ -19,6 +32,12 @@ urlpatterns = [
     *(
         path(f"classes/<slug:class_slug>/texts/<slug:slug>/{route}", view, name=f"class_{name}")
         for route, view, name in TEXT_PAGES
+    ),
+    # A reading's heatmap, questions and activity, for its teaching staff (annotate/insights.py).
+    path(
+        "classes/<slug:class_slug>/texts/<slug:slug>/insights/",
+        insights.insights,
+        name="reading_insights",
     ),
     path("classes/<slug:class_slug>/join/", classes.join_by_domain, name="join_by_domain"),
     path("classes/<slug:class_slug>/join-link/", classes.join_link, name="join_link"),
@@ -43,6 +62,19 @@ urlpatterns = [
         "classes/<slug:class_slug>/export/students.csv",
         exports.students_csv,
         name="export_students_csv",
+    ),
+    # Participation scores: the rubric, the gradebook, a student's scores (annotate/grading.py).
+    path("classes/<slug:class_slug>/rubric/", grading.rubric, name="class_rubric"),
+    path("classes/<slug:class_slug>/gradebook/", grading.gradebook, name="gradebook"),
+    path(
+        "classes/<slug:class_slug>/export/gradebook.csv",
+        grading.gradebook_csv,
+        name="export_gradebook_csv",
+    ),
+    path(
+        "classes/<slug:class_slug>/students/<int:membership_id>/",
+        grading.student_scores,
+        name="student_scores",
     ),
     # Copying a class into a new term.
     path("classes/<slug:class_slug>/copy/", terms.copy_class_view, name="copy_class"),
@@ -84,6 +116,13 @@ urlpatterns = [
         name="remove_reading",
     ),
     path("join/<str:token>/", classes.join, name="join"),
+    # The teaching staff's view of a reading (annotate/instructor.py).
+    path(
+        "classes/<slug:class_slug>/texts/<slug:slug>/remind/",
+        instructor.remind,
+        name="remind_reading",
+    ),
+    path("posts/<int:pk>/pick/", instructor.pick_post, name="pick_post"),
     # A class's roster, invitations by email, and its staff links (annotate/roster.py).
     path("classes/<slug:class_slug>/roster/", roster.roster, name="roster"),
     path("classes/<slug:class_slug>/roster/invite/", roster.invite_members, name="invite_members"),

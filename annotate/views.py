@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from . import lifecycle
+from . import instructor, lifecycle
 from .discussion import THREAD_DEPTH, build_discussion
 from .forms import EditForm, FlagForm, PostForm
 from .fragments import changed_parts
@@ -105,10 +105,17 @@ def render_document(
     template_name: str = "annotate/document.html",
 ) -> HttpResponse:
     document = space.document
-    posts = list(space.posts_for(request.user).select_related("author"))
+    posts = space.posts_for(request.user).select_related("author")
+    # The teaching staff's filters (?student=, ?show=): some threads only.
+    posts = instructor.narrow_threads(posts, space) if space.filters_threads else list(posts)
     current_post = _int_or_none(request.GET.get("post"))
     discussion = build_discussion(
-        document, request.user, posts, classroom=space.classroom, current_post=current_post
+        document,
+        request.user,
+        posts,
+        classroom=space.classroom,
+        current_post=current_post,
+        may_pick=space.may_pick,
     )
     reply_to_pk = _int_or_none(request.GET.get("replyto"))
     reply_to = discussion.posts_by_id.get(reply_to_pk)
@@ -129,6 +136,7 @@ def render_document(
         "current_post": current_post,
         "current_root": discussion.root_of.get(current_post or reply_to_pk),
         "thread_depth": THREAD_DEPTH,
+        "roll": instructor.staff_view(space),
     }
     return render(request, template_name, context, status=status)
 

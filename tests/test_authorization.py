@@ -238,6 +238,7 @@ FORM_DATA = {
     "roster/invite/": {"addresses": "newcomer@example.com", "role": "student"},
     "/role/": {"role": "student"},
     "/classes/alpha/delete/": {"name": "Alpha History"},
+    "/pick/": {"pick": "1"},
     "/classes/alpha/settings/": {"name": "Alpha History", "time_zone": "UTC"},
     "copy/": {"name": "Alpha History", "term": "Next year", "weeks": 52, "time_zone": "UTC"},
 }
@@ -328,6 +329,20 @@ MATRIX = [
     ("GET",  "/classes/alpha/delete/",                          LOGIN, 404,   404,   404,   200,   200,   403,   404,   200),
     ("POST", "/classes/alpha/delete/",                          LOGIN, 404,   404,   404,   302,   302,   403,   404,   302),
     ("POST", "/classes/beta/delete/",                           LOGIN, 404,   404,   404,   404,   404,   404,   400,   400),
+    # Following and grading a class: the staff look, instructors pick and grade
+    ("GET",  "/classes/alpha/texts/execute-the-pows/insights/", LOGIN, 404,   404,   404,   200,   200,   200,   404,   200),
+    ("GET",  "/classes/beta/texts/beta-text/insights/",         LOGIN, 404,   404,   404,   404,   404,   404,   200,   200),
+    ("POST", "/classes/alpha/texts/execute-the-pows/remind/",   LOGIN, 403,   403,   404,   302,   302,   302,   404,   302),
+    ("POST", "/posts/{a_annotation.pk}/pick/",                  LOGIN, 403,   404,   404,   302,   302,   403,   404,   302),
+    ("POST", "/posts/{b_annotation.pk}/pick/",                  LOGIN, 404,   404,   403,   404,   404,   404,   302,   302),
+    ("POST", "/posts/{public_annotation.pk}/pick/",             LOGIN, 404,   404,   404,   404,   404,   404,   404,   404),
+    ("GET",  "/classes/alpha/rubric/",                          LOGIN, 404,   404,   404,   200,   200,   200,   404,   200),
+    ("POST", "/classes/alpha/rubric/",                          LOGIN, 404,   404,   404,   400,   400,   403,   404,   400),
+    ("GET",  "/classes/alpha/gradebook/",                       LOGIN, 404,   404,   404,   200,   200,   200,   404,   200),
+    ("GET",  "/classes/beta/gradebook/",                        LOGIN, 404,   404,   404,   404,   404,   404,   200,   200),
+    ("GET",  "/classes/alpha/export/gradebook.csv",             404,   404,   404,   404,   200,   200,   403,   404,   200),
+    ("GET",  "/classes/alpha/students/{membership_a.pk}/",      LOGIN, 404,   404,   404,   200,   200,   200,   404,   200),
+    ("GET",  "/classes/alpha/students/{membership_b.pk}/",      LOGIN, 404,   404,   404,   404,   404,   404,   404,   404),
     # A new term: instructors copy the class
     ("GET",  "/classes/alpha/copy/",                            LOGIN, 404,   404,   404,   200,   200,   403,   404,   200),
     ("POST", "/classes/alpha/copy/",                            LOGIN, 404,   404,   404,   302,   302,   403,   404,   302),

@@ -4,7 +4,16 @@ revisions), posts (and their moderation), classes, and mail. Everything is
 importable from here, as `from annotate.models import Post`.
 """
 
-from .classes import TEACHING_ROLES, ClassGroup, Classroom, Membership, Reading, new_join_token
+from .classes import (
+    TEACHING_ROLES,
+    ClassGroup,
+    Classroom,
+    Membership,
+    Reading,
+    Rubric,
+    Score,
+    new_join_token,
+)
 from .mail import DigestItem, OutboundEmail
 from .people import MODERATORS_GROUP, TeacherInvitation, User, UserManager
 from .posts import (
@@ -49,6 +58,8 @@ __all__ = [
     "PostQuerySet",
     "Reading",
     "Revision",
+    "Rubric",
+    "Score",
     "SpamCheck",
     "TeacherInvitation",
     "TextUpload",

@@ -2,6 +2,7 @@
 
 import secrets
 import zoneinfo
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models, transaction
@@ -214,6 +215,11 @@ class Reading(models.Model):
         default=False,
         help_text="Each student sees classmates’ posts only after posting their own.",
     )
+    reminded_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the students who had not posted were last reminded (once a day at most).",
+    )
     in_groups = models.BooleanField(
         "discussed in groups",
         default=False,
@@ -231,3 +237,95 @@ class Reading(models.Model):
 
     def get_absolute_url(self) -> str:
         return discussion_url(self.document, self.classroom)
+
+
+class Rubric(models.Model):
+    """
+    How a class's participation is scored, per student and reading: points
+    for each kind of contribution, up to a cap each, as the teacher sets them;
+    a post after the due date earns `late_factor` of its points. The
+    defaults give 10 points a reading (3 annotations × 2, 2 replies × 1,
+    spread 1, engagement 1). Only published posts count.
+    """
+
+    classroom = models.OneToOneField(Classroom, on_delete=models.CASCADE, related_name="rubric")
+    annotation_points = models.DecimalField(
+        "points per annotation", max_digits=5, decimal_places=2, default=Decimal("2")
+    )
+    annotations_counted = models.PositiveSmallIntegerField(
+        "annotations counted, at most", default=3
+    )
+    min_annotation_words = models.PositiveSmallIntegerField(
+        "words an annotation needs to count", default=15
+    )
+    reply_points = models.DecimalField(
+        "points per reply", max_digits=5, decimal_places=2, default=Decimal("1")
+    )
+    replies_counted = models.PositiveSmallIntegerField("replies counted, at most", default=2)
+    spread_points = models.DecimalField(
+        "points for spread through the text",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1"),
+        help_text="Given in full when the student's annotations touch every section of the text, "
+        "in part for part of it.",
+    )
+    late_factor = models.DecimalField(
+        "what a late post counts for",
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.5"),
+        help_text="A post after the due date earns this share of its points: 1 in full, 0 "
+        "nothing, 0.5 half.",
+    )
+    engagement_points = models.DecimalField(
+        "points for replies received or an instructor's pick",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1"),
+    )
+    visible_to_students = models.BooleanField(
+        "students see their scores and this rule",
+        default=False,
+        help_text="On their “My activity” page.",
+    )
+
+    def __str__(self) -> str:
+        return f"rubric of {self.classroom}"
+
+
+class Score(models.Model):
+    """
+    One student's participation score on one reading: what the rubric gives
+    (recomputed as their posts change), and the teacher's override, which
+    recomputing never touches.
+    """
+
+    reading = models.ForeignKey(Reading, on_delete=models.CASCADE, related_name="scores")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scores"
+    )
+    computed = models.DecimalField(max_digits=6, decimal_places=2, default=0)
+    breakdown = models.JSONField(default=dict, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    override = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    override_comment = models.TextField(
+        blank=True, help_text="Private: for the class's instructors only."
+    )
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    overridden_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["reading", "student"], name="one_score_per_reading")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student} on {self.reading}"
+
+    @property
+    def points(self):
+        """What counts: the teacher's override if there is one, else the rubric's points."""
+        return self.override if self.override is not None else self.computed

@@ -98,6 +98,17 @@ class Post(models.Model):
     orphaned_at = models.DateTimeField(
         null=True, blank=True, help_text="When a revision of the text removed the passage."
     )
+    endorsed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When one of the class's instructors made it their pick."
+    )
+    endorsed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The instructor whose pick it is.",
+    )
 
     body = models.TextField(help_text="Markdown, exactly as written.")
     body_html = models.TextField(editable=False)
@@ -307,6 +318,25 @@ class Post(models.Model):
     def remove(self, *, by) -> None:
         self._decide(Post.Status.REMOVED, by, PostEvent.Kind.REMOVED)
 
+    # An instructor's pick: a mark on a published post, not a change of status.
+
+    @property
+    def is_endorsed(self) -> bool:
+        return self.endorsed_at is not None
+
+    def endorse(self, *, by) -> None:
+        """Make the post `by`'s pick (an instructor of its class: the view checks)."""
+        self.endorsed_at = timezone.now()
+        self.endorsed_by = by
+        self.save(update_fields=["endorsed_at", "endorsed_by"])
+        self.record(PostEvent.Kind.ENDORSED, actor=by)
+
+    def unendorse(self, *, by) -> None:
+        self.endorsed_at = None
+        self.endorsed_by = None
+        self.save(update_fields=["endorsed_at", "endorsed_by"])
+        self.record(PostEvent.Kind.UNENDORSED, actor=by)
+
 
 class SpamCheck(models.Model):
     """
@@ -374,6 +404,8 @@ class PostEvent(models.Model):
         SUBMITTED_SPAM = "submitted_spam", "Reported to Akismet as spam"
         SUBMITTED_HAM = "submitted_ham", "Reported to Akismet as not spam"
         SUBMIT_ERROR = "submit_error", "Report to Akismet failed"
+        ENDORSED = "endorsed", "Made an instructor’s pick"
+        UNENDORSED = "unendorsed", "No longer an instructor’s pick"
         FLAGGED = "flagged", "Reported by a reader"
         ERASED = "erased", "Personal data erased from the spam-check record"
         QUOTE_CHANGED = "quote_changed", "A revision changed the quoted words"
