@@ -87,7 +87,6 @@ def test_instructor_changes_the_rubric_and_every_score_is_worked_out_again(
 
 def test_a_late_share_above_one_is_refused_with_a_clear_message(client, classroom, teacher):
     client.force_login(teacher)
-    response = client.get(url("class_rubric", classroom))
     data = {
         "annotation_points": "2", "annotations_counted": "3", "min_annotation_words": "15",
         "reply_points": "1", "replies_counted": "2", "spread_points": "1",
@@ -96,7 +95,7 @@ def test_a_late_share_above_one_is_refused_with_a_clear_message(client, classroo
 
     response = client.post(url("class_rubric", classroom), data)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Give a share between 0" in response.content.decode()
     assert Rubric.objects.get(classroom=classroom).late_factor == Decimal("0.5")
 
