@@ -81,6 +81,10 @@ def my_classes(request: HttpRequest) -> HttpResponse:
     return render(request, "annotate/my_classes.html", context)
 
 
+TAKING_PART = (Post.Status.PUBLISHED, Post.Status.PENDING)
+"""A post in one of these states (and not deleted) counts as having posted."""
+
+
 @dataclass
 class ReadingCounts:
     posts: Counter
@@ -130,6 +134,27 @@ def reading_counts(classroom: Classroom, user, role: str | None) -> ReadingCount
     return counts
 
 
+def students_posted(classroom: Classroom) -> Counter:
+    """
+    How many of the class's students have taken part in each reading, by
+    text, as the reading's roll counts them: one query.
+    """
+    students = classroom.memberships.filter(role=Membership.Role.STUDENT).values("user_id")
+    return Counter(
+        dict(
+            Post.objects.filter(
+                classroom=classroom,
+                status__in=TAKING_PART,
+                deleted_at=None,
+                author__in=students,
+            )
+            .values("document_id")
+            .annotate(n=Count("author_id", distinct=True))
+            .values_list("document_id", "n")
+        )
+    )
+
+
 @require_safe
 def classroom(request: HttpRequest, class_slug: str) -> HttpResponse:
     if not request.user.is_authenticated:
@@ -137,16 +162,19 @@ def classroom(request: HttpRequest, class_slug: str) -> HttpResponse:
     classroom, role = get_classroom_for_member(request, class_slug)
     readings = list(classroom.readings.select_related("document"))
     counts = reading_counts(classroom, request.user, role)
+    teaches = role in (*TEACHING_ROLES, STAFF)
+    student_count = classroom.memberships.filter(role=Membership.Role.STUDENT).count()
+    posted = students_posted(classroom) if teaches else Counter()
     rows = [
         {
             "reading": reading,
             "posts": counts.posts[reading.document_id],
             "mine": counts.mine[reading.document_id],
             "unanswered": counts.unanswered[reading.document_id],
+            "students_posted": posted[reading.document_id],
         }
         for reading in readings
     ]
-    teaches = role in (*TEACHING_ROLES, STAFF)
     join_url = absolute(classroom.get_join_url(), request) if teaches else ""
     context = {
         "classroom": classroom,
@@ -155,7 +183,7 @@ def classroom(request: HttpRequest, class_slug: str) -> HttpResponse:
         "instructs": role in (Membership.Role.INSTRUCTOR, STAFF),
         "join_url": join_url,
         "join_qr": qr_code(join_url, f"Join link of {classroom.name}") if teaches else "",
-        "student_count": classroom.memberships.filter(role=Membership.Role.STUDENT).count(),
+        "student_count": student_count,
         # A student's small group, which the readings discussed in groups are read with.
         "my_group": membership_in(request.user, classroom)[1]
         if role == Membership.Role.STUDENT

@@ -108,7 +108,8 @@ def rubric(request: HttpRequest, class_slug: str) -> HttpResponse:
 
 
 def gradebook_rows(classroom: Classroom) -> tuple[list[Reading], list[dict]]:
-    """Students × readings, in four queries whatever the class's size."""
+    """Students × readings, in five queries whatever the class's size."""
+    scores.rubric_for(classroom)  # a class scored for the first time is scored whole
     readings = list(classroom.readings.select_related("document"))
     students = list(
         classroom.memberships.filter(role=Membership.Role.STUDENT)

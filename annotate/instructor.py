@@ -21,15 +21,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from . import notifications, scores
-from .classes import asks_something
+from .classes import TAKING_PART, asks_something
 from .models import ClassGroup, Membership, Post, Reading, User
 from .spaces import Space, get_space_for_reader, space_of
 
 REMIND_EVERY = timedelta(days=1)
 """Students are reminded about one reading at most this often."""
 
-TAKING_PART = (Post.Status.PUBLISHED, Post.Status.PENDING)
-"""A post in one of these states (and not deleted) counts as having posted."""
 
 
 # Narrowing the threads ---------------------------------------------------------

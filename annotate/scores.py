@@ -24,8 +24,16 @@ CENT = Decimal("0.01")
 
 
 def rubric_for(classroom: Classroom) -> Rubric:
-    """The class's rubric, made with the defaults the first time it is asked for."""
-    rubric, _ = Rubric.objects.get_or_create(classroom=classroom)
+    """
+    The class's rubric, made with the defaults the first time it is asked
+    for. Making it queues the score of every student on every reading, so
+    that a class whose students posted before it had a rubric is scored
+    whole: from then on, a reading without a saved score is one where the
+    student has no post to count.
+    """
+    rubric, created = Rubric.objects.get_or_create(classroom=classroom)
+    if created:
+        recompute_class(classroom)
     return rubric
 
 
@@ -299,10 +307,11 @@ def explain(breakdown: dict) -> list[tuple[str, str, str]]:
 def student_scores(classroom: Classroom, student, readings: list[Reading]) -> list[dict]:
     """
     One student's score on each of `readings`, for their detail page and
-    their own activity page. A reading without a saved score (nothing
-    recomputed yet) is computed on the spot, not saved.
+    their own activity page, in two queries however many readings: a
+    reading without a saved score is one where they have nothing counted
+    yet (see `rubric_for`), shown as 0 with no breakdown.
     """
-    rubric = rubric_for(classroom)
+    rubric_for(classroom)
     saved = {
         score.reading_id: score
         for score in Score.objects.filter(reading__in=readings, student=student).select_related(
@@ -312,10 +321,7 @@ def student_scores(classroom: Classroom, student, readings: list[Reading]) -> li
     rows = []
     for reading in readings:
         score = saved.get(reading.pk)
-        if score is None:
-            points, breakdown = compute(reading, student, rubric)
-        else:
-            points, breakdown = score.points, score.breakdown
+        points, breakdown = (score.points, score.breakdown) if score else (Decimal(0), {})
         rows.append(
             {
                 "reading": reading,

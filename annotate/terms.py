@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from .classes import get_classroom_for_instructor
 from .forms import time_zone_choices
-from .models import ClassGroup, Classroom, Membership, Reading, User
+from .models import ClassGroup, Classroom, Membership, Reading, Rubric, User
 from .scoping import assignable_documents
 from .teaching import unique_class_slug
 
@@ -107,8 +107,8 @@ def copy_class(
     """
     A new class for a new term from `classroom`: its settings, the readings
     `by` may assign (with due dates moved `weeks` later), its groups (empty),
-    and `by` as its one member, an instructor. New join and staff links. The
-    readings left out are returned, for the teacher to hear of them.
+    its rubric, and `by` as its one member, an instructor. New join and
+    staff links. The readings left out are returned, for the teacher to hear of them.
 
     The site's moderation rules are site-wide and a text's own (premoderated,
     when its discussion closes) belong to the text, so both already apply to
@@ -135,6 +135,10 @@ def copy_class(
         ClassGroup(classroom=copy, name=group_name)
         for group_name in classroom.groups.values_list("name", flat=True)
     )
+    rubric = Rubric.objects.filter(classroom=classroom).first()
+    if rubric is not None:
+        rubric.pk, rubric.classroom = None, copy
+        rubric.save(force_insert=True)
     taken, left = readings_to_copy(classroom, by)
     Reading.objects.bulk_create(
         Reading(

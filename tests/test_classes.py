@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bs4 import BeautifulSoup
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from annotate.models import (
@@ -548,6 +550,50 @@ def test_class_page_counts_posts_my_posts_and_unanswered_questions_per_reading(
         ["Execute the POW’s… Read closely.", "Mon 1 Mar, 09:00", "8", "2", "3"],
         ["Sample text", "—", "0", "0", "0"],
     ]
+
+
+def test_class_page_tells_the_teaching_staff_how_many_students_have_posted(
+    client, classroom, student, classmate, teacher, seeded
+):
+    make_post(seeded, student, "Published.", classroom=classroom)
+    make_post(seeded, student, "And again.", classroom=classroom)
+    make_post(
+        seeded, classmate, "Held.", classroom=classroom,
+        status=Post.Status.PENDING, held_reason=HeldReason.LINKS,
+    )  # fmt: skip
+    make_post(seeded, teacher, "The instructor's own.", classroom=classroom)
+    client.force_login(teacher)
+
+    page = soup(client.get("/classes/history/"))
+
+    headers = [words(cell) for cell in page.select("table.readings thead th")]
+    assert headers[2:4] == ["Posts", "Students posted"]
+    first, second = page.select("table.readings tbody tr")
+    assert words(first.select("td")[2]) == "2 of 2"
+    assert first.select("td")[2].a["href"] == "/classes/history/texts/execute-the-pows/#roll"
+    assert words(second.select("td")[2]) == "0 of 2"
+    client.force_login(student)
+    student_headers = words(soup(client.get("/classes/history/")).select_one("thead"))
+    assert "Students posted" not in student_headers
+
+
+def test_the_instructors_class_page_costs_the_same_queries_for_any_class_size(
+    client, classroom, student, teacher, seeded, document, django_assert_num_queries
+):
+    make_post(seeded, student, "A first thought?", classroom=classroom)
+    client.force_login(teacher)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get("/classes/history/").status_code == 200
+
+    for number in range(30):
+        user = make_user(f"Student {number}", f"s{number}@example.com")
+        Membership.objects.create(classroom=classroom, user=user)
+        for text in (seeded, document):
+            first = make_post(text, user, f"Why {number}?", classroom=classroom)
+            make_post(text, teacher, "Because.", classroom=classroom, parent=first)
+    with django_assert_num_queries(len(small.captured_queries)):
+        page = soup(client.get("/classes/history/"))
+    assert words(page.select("table.readings tbody tr")[1].select("td")[2]) == "30 of 31"
 
 
 def test_class_page_gives_each_reading_its_link_and_due_date(client, classroom, student):

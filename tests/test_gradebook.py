@@ -8,6 +8,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from bs4 import BeautifulSoup
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -15,6 +16,11 @@ from django.urls import reverse
 from annotate import scores
 from annotate.models import Membership, Post, Reading, Rubric, Score
 from tests.factories import make_class, make_document, make_moderator, make_post, make_user
+
+
+def soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.content, "html.parser")
+
 
 LONG = "This passage matters because it sets up the whole argument that follows in the essay."
 
@@ -258,18 +264,57 @@ def test_the_detail_page_of_a_non_student_or_another_class_is_not_found(
         assert client.get(url("student_scores", classroom, membership.pk)).status_code == 404
 
 
-def test_the_detail_page_computes_a_reading_not_scored_yet(
-    client, classroom, teacher, author, text
+def test_a_class_scored_for_the_first_time_is_scored_whole(
+    client, classroom, teacher, author, text, django_capture_on_commit_callbacks
 ):
+    # Posts from before the class had a rubric, which no recompute has seen.
     make_post(
         text, author, LONG, classroom=classroom, passage="First paragraph", status="published"
     )
     client.force_login(teacher)
 
-    page = client.get(url("student_scores", classroom, membership_of(classroom, author).pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.get(url("gradebook", classroom))
 
+    assert Score.objects.get(student=author).computed == Decimal("2.50")
+    assert "–" in soup(first).select("td.score-cell")[0].get_text()  # worked out after the page
+    page = client.get(url("student_scores", classroom, membership_of(classroom, author).pk))
     assert "The essay: 2.50 points" in page.content.decode()
-    assert not Score.objects.exists()
+
+
+def test_a_reading_with_nothing_counted_says_so_without_working_anything_out(
+    client, classroom, teacher, author, reading
+):
+    scores.rubric_for(classroom)
+    client.force_login(teacher)
+    target = url("student_scores", classroom, membership_of(classroom, author).pk)
+
+    page = soup(client.get(target))
+
+    assert "The essay: 0 points" in page.select_one("h2").get_text()
+    assert "Nothing counted yet" in page.select_one(".score-reading .empty").get_text()
+
+
+def test_a_students_detail_page_takes_the_same_queries_however_many_readings(
+    client, classroom, teacher, author, text, reading, django_assert_num_queries
+):
+    make_post(text, author, LONG, classroom=classroom, passage="First paragraph")
+    scored(reading, author, breakdown=scores.compute(reading, author)[1])
+    client.force_login(teacher)
+    target = url("student_scores", classroom, membership_of(classroom, author).pk)
+    client.get(target)
+    with CaptureQueriesContext(connection) as small:
+        client.get(target)
+    for number in range(5):
+        extra = make_document(slug=f"text-{number}", title=f"Text {number}")
+        more = Reading.objects.create(classroom=classroom, document=extra)
+        make_post(extra, author, LONG, classroom=classroom, passage="First paragraph")
+        scored(more, author, breakdown=scores.compute(more, author)[1])
+
+    with django_assert_num_queries(len(small.captured_queries)):
+        page = soup(client.get(target))
+
+    assert len(page.select(".score-reading")) == 6
 
 
 # My activity
@@ -299,6 +344,30 @@ def test_students_see_their_breakdown_when_the_teacher_shows_scores(
     assert "The essay: 6 points" in page
     assert "Each reading is worth up to 10 points" in page
     assert "Private note." not in page
+
+
+def test_my_activity_takes_the_same_queries_however_many_scored_readings(
+    client, classroom, author, text, reading, django_assert_num_queries
+):
+    rubric = scores.rubric_for(classroom)
+    rubric.visible_to_students = True
+    rubric.save()
+    make_post(text, author, LONG, classroom=classroom, passage="First paragraph")
+    scored(reading, author, breakdown=scores.compute(reading, author)[1])
+    client.force_login(author)
+    client.get(reverse("my_activity"))
+    with CaptureQueriesContext(connection) as small:
+        client.get(reverse("my_activity"))
+    for number in range(5):
+        extra = make_document(slug=f"text-{number}", title=f"Text {number}")
+        more = Reading.objects.create(classroom=classroom, document=extra)
+        make_post(extra, author, LONG, classroom=classroom, passage="First paragraph")
+        scored(more, author, breakdown=scores.compute(more, author)[1])
+
+    with django_assert_num_queries(len(small.captured_queries)):
+        page = client.get(reverse("my_activity")).content.decode()
+
+    assert "Text 4: 3 points" in page
 
 
 def test_class_page_links_the_rubric_and_gradebook_for_its_staff(
@@ -332,6 +401,7 @@ def test_the_gradebook_csv_takes_the_same_queries_however_big_the_class(
     client, classroom, teacher, reading, django_assert_num_queries
 ):
     client.force_login(teacher)
+    client.get(url("export_gradebook_csv", classroom))  # the first makes the rubric
     with CaptureQueriesContext(connection) as small:
         client.get(url("export_gradebook_csv", classroom))
     for number in range(5):

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from annotate.models import ClassGroup, Classroom, Membership, Post, Reading, User
+from annotate.models import ClassGroup, Classroom, Membership, Post, Reading, Rubric, User
 from annotate.terms import shift_in_zone
 from tests.factories import make_class, make_document, make_moderator, make_post, make_user
 
@@ -116,6 +116,8 @@ def test_the_form_starts_from_the_class_and_says_what_the_copy_takes(teacher, cl
 def test_a_copy_takes_readings_groups_and_settings_and_no_members_or_posts(
     teacher, classroom, document
 ):
+    Rubric.objects.create(classroom=classroom, annotation_points=3, visible_to_students=True)
+
     response = copy(signed_in(teacher), weeks="52")
 
     new = the_copy()
@@ -132,6 +134,8 @@ def test_a_copy_takes_readings_groups_and_settings_and_no_members_or_posts(
     assert [(m.user, m.role) for m in new.memberships.all()] == [
         (teacher, Membership.Role.INSTRUCTOR)
     ]
+    assert (new.rubric.annotation_points, new.rubric.visible_to_students) == (3, True)
+    assert Rubric.objects.get(classroom=classroom).annotation_points == 3
     assert sorted(new.groups.values_list("name", flat=True)) == ["Blue", "Red"]
     assert not Membership.objects.filter(group__classroom=new).exists()
     first = new.readings.get(document=document)
