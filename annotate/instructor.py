@@ -29,7 +29,6 @@ REMIND_EVERY = timedelta(days=1)
 """Students are reminded about one reading at most this often."""
 
 
-
 # Narrowing the threads ---------------------------------------------------------
 
 
