@@ -517,6 +517,18 @@ def reading_rows(response) -> list[list[str]]:
     ]
 
 
+def reading_counts_shown(response) -> list[list[str]]:
+    """Each reading's posts, my posts and unanswered questions, by heading.
+
+    The teaching staff's table has a "Students posted" column the students'
+    has not; reading the cells by heading lets one test read both.
+    """
+    page = soup(response)
+    headings = [words(cell) for cell in page.select("table.readings thead th")]
+    columns = [headings.index(name) for name in ("Posts", "My posts", "Unanswered questions")]
+    return [[row[i] for i in columns] for row in reading_rows(response)]
+
+
 def test_class_page_counts_posts_my_posts_and_unanswered_questions_per_reading(
     client, classroom, student, classmate, teacher, seeded, document
 ):
