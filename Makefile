@@ -63,6 +63,8 @@ bench: install-dev install-bench
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.akismet
 	$(BIN)/python -m bench.reanchor
+	$(BIN)/python -m bench.grading
+	$(BIN)/python -m bench.grading --database postgres
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

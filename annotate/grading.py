@@ -4,6 +4,7 @@ A class's participation scores for its teachers: the rubric, the gradebook
 overrides. How a score is worked out lives in scores.py.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
@@ -107,6 +108,14 @@ def rubric(request: HttpRequest, class_slug: str) -> HttpResponse:
     return render(request, "annotate/rubric.html", context, status=status)
 
 
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One student's score on one reading, as the gradebook shows it."""
+
+    points: Decimal
+    override: Decimal | None
+
+
 def gradebook_rows(classroom: Classroom) -> tuple[list[Reading], list[dict]]:
     """Students × readings, in five queries whatever the class's size."""
     scores.rubric_for(classroom)  # a class scored for the first time is scored whole
@@ -116,15 +125,16 @@ def gradebook_rows(classroom: Classroom) -> tuple[list[Reading], list[dict]]:
         .select_related("user")
         .order_by("user__display_name", "pk")
     )
+    # Plain rows rather than Score instances: a school's class has thousands.
     saved = {
-        (score.reading_id, score.student_id): score
-        for score in Score.objects.filter(reading__classroom=classroom).only(
-            "reading_id", "student_id", "computed", "override"
-        )
+        (reading_id, student_id): Cell(computed if override is None else override, override)
+        for reading_id, student_id, computed, override in Score.objects.filter(
+            reading__classroom=classroom
+        ).values_list("reading_id", "student_id", "computed", "override")
     }
-    rows = []
+    rows, reading_pks = [], [reading.pk for reading in readings]
     for membership in students:
-        cells = [saved.get((reading.pk, membership.user_id)) for reading in readings]
+        cells = [saved.get((reading_pk, membership.user_id)) for reading_pk in reading_pks]
         total = sum((score.points for score in cells if score), start=Decimal(0))
         rows.append({"membership": membership, "cells": cells, "total": total})
     return readings, rows

@@ -12,7 +12,6 @@ what counts, and queues the recompute for whoever it concerns.
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from . import tasks
@@ -75,8 +74,12 @@ def compute(reading: Reading, student, rubric: Rubric | None = None) -> tuple[De
         status=Post.Status.PUBLISHED,
         deleted_at=None,
     )
+    # Unordered (the counting orders them), so that the database reads the
+    # student's posts by the author index rather than the reading's by date.
     posts = list(
-        published.filter(author=student).values(
+        published.filter(author=student)
+        .order_by()
+        .values(
             "pk",
             "parent_id",
             "parent__author_id",
@@ -124,10 +127,17 @@ def compute(reading: Reading, student, rubric: Rubric | None = None) -> tuple[De
     spread = rubric.spread_points * touched / len(sections) if sections else Decimal(0)
 
     endorsed = any(post["endorsed_at"] is not None for post in posts)
-    replied_to = bool(posts) and (
-        published.filter(parent_id__in=[post["pk"] for post in posts])
-        .exclude(Q(author=student) | Q(author=None))
-        .exists()
+    # The replies under the student's posts, found by the parent index alone
+    # (a filter on status would lead SQLite to read every published post by
+    # status instead) and sorted out here: a handful, however big the class.
+    replies_received = Post.objects.filter(parent_id__in=[post["pk"] for post in posts]).order_by()
+    replied_to = bool(posts) and any(
+        status == Post.Status.PUBLISHED
+        and deleted_at is None
+        and author_id not in (None, student.pk)
+        for author_id, status, deleted_at in replies_received.values_list(
+            "author_id", "status", "deleted_at"
+        )
     )
     engagement = rubric.engagement_points if (endorsed or replied_to) else Decimal(0)
 

@@ -146,7 +146,12 @@ class Post(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["document", "status", "created_at"])]
+        indexes = [
+            models.Index(fields=["document", "status", "created_at"]),
+            # A student's posts on one class reading, as their score reads them
+            # (scores.compute): as quick in a class of 120,000 posts as of 100.
+            models.Index(fields=["author", "classroom", "document"], name="post_author_reading"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(start__isnull=True, end__isnull=True)
