@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from . import scores
 from .classes import get_classroom_for_instructor, get_classroom_for_staff
 from .exports import _csv_response, cell
-from .models import Classroom, Membership, Reading, Rubric, Score
+from .models import Classroom, LmsLink, Membership, Reading, Rubric, Score
 
 
 class RubricForm(forms.ModelForm):
@@ -145,11 +145,15 @@ def gradebook_rows(classroom: Classroom) -> tuple[list[Reading], list[dict]]:
 def gradebook(request: HttpRequest, class_slug: str) -> HttpResponse:
     classroom, role = get_classroom_for_staff(request, class_slug)
     readings, rows = gradebook_rows(classroom)
+    in_lms = set(
+        LmsLink.objects.filter(reading__classroom=classroom).values_list("reading_id", flat=True)
+    )
     context = {
         "classroom": classroom,
         "readings": readings,
         "rows": rows,
         "instructs": _instructs(role),
+        "lms_readings": [reading for reading in readings if reading.pk in in_lms],
     }
     return render(request, "annotate/gradebook.html", context)
 

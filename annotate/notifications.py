@@ -53,7 +53,8 @@ def queue_email(
     An email about a class's posts names the class (`classroom_id`).
     """
     address = to or (recipient.email if recipient else "")
-    if not address:
+    # People an LMS sent without an address have one in the reserved .invalid domain.
+    if not address or address.endswith(".invalid"):
         return None
     email = OutboundEmail.objects.create(
         to=[address],

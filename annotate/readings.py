@@ -43,10 +43,11 @@ from .conversion import (
     convert,
     convert_text,
 )
+from .lti.views import picking_for
 from .models import Classroom, Document, Reading, TextUpload, normalize_text
 from .revisions import revise_document
 from .scoping import assignable_documents
-from .teaching import unique_slug
+from .slugs import unique_slug
 
 logger = logging.getLogger(__name__)
 
@@ -302,7 +303,10 @@ def new_reading(request: HttpRequest, class_slug: str) -> HttpResponse:
                 f"“{document.title}” is a reading of {classroom.name} now. Give it a due "
                 "date and instructions here, or leave them empty.",
             )
-            return redirect("edit_reading", classroom.slug, document.slug)
+            return redirect(
+                picking_for(request, classroom)
+                or reverse("edit_reading", args=[classroom.slug, document.slug])
+            )
     elif request.method == "POST":
         messages.error(request, "Choose one of the three ways below to add a reading.")
     return render_new_reading(request, classroom, forms_)
@@ -441,7 +445,8 @@ def check_upload(request: HttpRequest, classroom: Classroom, upload: TextUpload)
                 reverse("edit_reading", args=[classroom.slug, reading.document.slug]),
             ),
         )
-        return redirect(reading)
+        # An LMS assignment waiting for its reading gets this one offered first.
+        return redirect(picking_for(request, classroom) or reading)
     context = {
         "classroom": classroom,
         "upload": upload,

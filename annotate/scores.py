@@ -250,6 +250,16 @@ def _points_phrase(points: Decimal) -> str:
     return f"{points:f} point" + ("" if points == 1 else "s")
 
 
+def most_points(rubric: Rubric) -> Decimal:
+    """The most a reading can earn under `rubric` (overrides aside)."""
+    return (
+        rubric.annotation_points * rubric.annotations_counted
+        + rubric.reply_points * rubric.replies_counted
+        + rubric.spread_points
+        + rubric.engagement_points
+    )
+
+
 def describe(rubric: Rubric) -> list[str]:
     """The rule, sentence by sentence, in words a teacher and a student read alike."""
     late = rubric.late_factor.normalize()
@@ -262,12 +272,7 @@ def describe(rubric: Rubric) -> list[str]:
             f"A post after the due date earns {late * 100:.0f}% of its points "
             "(on-time posts are counted first)."
         )
-    maximum = (
-        rubric.annotation_points * rubric.annotations_counted
-        + rubric.reply_points * rubric.replies_counted
-        + rubric.spread_points
-        + rubric.engagement_points
-    )
+    maximum = most_points(rubric)
     return [
         f"Each reading is worth up to {_points_phrase(maximum)}. Only published posts count.",
         f"Annotations: {_points_phrase(rubric.annotation_points)} for each annotation of at "

@@ -28,7 +28,10 @@ from django_tasks_db.models import DBTaskResult
 from . import lifecycle, notifications, revisions, scores, spam
 from .background import backoff, enqueue
 from .conversion import ConversionError, convert
+from .lti import sync as lti_sync
+from .lti.keys import retire_superseded
 from .models import (
+    LmsGrade,
     ModerationSettings,
     OutboundEmail,
     Post,
@@ -338,14 +341,48 @@ def check_akismet_status() -> dict:
     return row.akismet_status
 
 
+# Classes from an LMS (annotate/lti/sync.py) ------------------------------------------
+
+
+@task
+def sync_lms_roster(course_id: int) -> dict | str:
+    """Bring the class's members in step with its LMS course's roster."""
+    course = lti_sync.claim_roster(course_id, timezone.now())
+    if course is None:
+        return "already syncing"
+    try:
+        return lti_sync.sync_roster(course)
+    except lti_sync.services.ServiceError as error:
+        logger.warning("Roster of LMS course %s not synced: %s", course_id, error)
+        return "failed"
+
+
+@task
+def send_lms_grades(link_id: int) -> dict:
+    """Send an LMS link's waiting scores to its gradebook column; retries are queued."""
+    done = lti_sync.send_grades(link_id, timezone.now())
+    retry_at = (
+        LmsGrade.objects.filter(link_id=link_id, status=LmsGrade.Status.WAITING)
+        .exclude(next_attempt_at=None)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    if done["retrying"] and retry_at is not None:
+        enqueue(send_lms_grades, link_id, run_after=retry_at)
+    return done
+
+
 # Upkeep ------------------------------------------------------------------------
 
 
 @task
 def run_maintenance() -> dict:
     """
-    Take up due retries, delete old spam, erase expired personal data and
-    drop abandoned uploads.
+    Take up due retries, delete old spam, erase expired personal data, drop
+    abandoned uploads, retire LTI keys superseded for longer than the overlap,
+    sync LMS rosters a day old, and send LMS grades that are due (queueing
+    those of readings whose due date has passed).
 
     Any number of sweeps may run at once, on any number of servers: each
     piece of work is claimed in the database before it is done, so each is
@@ -378,6 +415,17 @@ def run_maintenance() -> dict:
     erased = erase_private_data(now - timedelta(days=rules.privacy_retention_days))
     abandoned = fail_abandoned_task_rows(now - ABANDONED_TASK_AFTER)
     uploads = drop_old_uploads(now - UPLOADS_KEPT_FOR)
+    keys = retire_superseded()
+    rosters = sum(
+        isinstance(sync_lms_roster.call(pk), dict)
+        for pk in list(lti_sync.rosters_due(now)[:SWEEP_BATCH])
+    )
+    for link in lti_sync.links_past_due(now)[:SWEEP_BATCH]:
+        lti_sync.queue_grades(link)
+    grades = sum(
+        send_lms_grades.call(pk)["sent"]
+        for pk in list(lti_sync.grades_due(timezone.now())[:SWEEP_BATCH])
+    )
     return {
         "checks": checks,
         "reports": reports,
@@ -387,6 +435,9 @@ def run_maintenance() -> dict:
         "erased": erased,
         "abandoned_tasks": abandoned,
         "uploads_dropped": uploads,
+        "lti_keys_retired": keys,
+        "lms_rosters_synced": rosters,
+        "lms_grades_sent": grades,
     }
 
 

@@ -15,15 +15,14 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.crypto import get_random_string
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import notifications
 from .accounts import has_verified_email
 from .forms import ClassroomForm
-from .models import TEACHING_ROLES, Classroom, Membership, TeacherInvitation, User
+from .models import TEACHING_ROLES, Membership, TeacherInvitation, User
+from .slugs import unique_class_slug
 
 INVITATION_SESSION_KEY = "annotate:teacher_invitation"
 
@@ -113,22 +112,6 @@ def become_teacher(request: HttpRequest) -> HttpResponse:
     request.user.become_teacher()
     messages.success(request, "Welcome: you are a teacher now. Start with a class.")
     return redirect("teaching")
-
-
-def unique_slug(model, words: str, fallback: str) -> str:
-    """
-    A short address for a new class or text from its name, made unique among
-    `model`'s with a random suffix if need be.
-    """
-    base = slugify(words)[:80] or fallback
-    slug = base
-    while model.objects.filter(slug=slug).exists():
-        slug = f"{base}-{get_random_string(4, 'abcdefghijkmnpqrstuvwxyz23456789')}"
-    return slug
-
-
-def unique_class_slug(name: str) -> str:
-    return unique_slug(Classroom, name, "class")
 
 
 @require_http_methods(["GET", "POST"])

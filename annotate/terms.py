@@ -20,7 +20,7 @@ from .classes import get_classroom_for_instructor
 from .forms import time_zone_choices
 from .models import ClassGroup, Classroom, Membership, Reading, Rubric, User
 from .scoping import assignable_documents
-from .teaching import unique_class_slug
+from .slugs import unique_class_slug
 
 MAX_WEEKS = 104
 """How far a copy moves its due dates: two years covers any "same term next year"."""

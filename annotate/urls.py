@@ -14,6 +14,8 @@ from . import (
     terms,
     views,
 )
+from .lti import classes as lms
+from .lti import views as lti
 
 # A text's pages, at its public address and at each class's: named "document"
 # and "class_document", and so on (models.text_url builds either).
@@ -26,6 +28,23 @@ TEXT_PAGES = [
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Launches from a school's LMS over LTI 1.3 (annotate/lti/, docs/lms.md).
+    path("lti/login/", lti.login_initiation, name="lti_login"),
+    path("lti/login/<uuid:registration_uuid>/", lti.login_initiation, name="lti_login_for"),
+    path("lti/launch/", lti.launch, name="lti_launch"),
+    path("lti/link-account/", lti.link_account, name="lti_link_account"),
+    path("lti/reading/", lti.pick_reading, name="lti_pick_reading"),
+    path("lti/jwks.json", lti.jwks, name="lti_jwks"),
+    path("lti/canvas.json", lti.canvas_config, name="lti_canvas_config"),
+    path("classes/<slug:class_slug>/lms/roster/sync/", lms.sync_roster_now, name="lms_sync_roster"),
+    path(
+        "classes/<slug:class_slug>/texts/<slug:slug>/lms-grades/", lms.lms_grades, name="lms_grades"
+    ),
+    path(
+        "classes/<slug:class_slug>/texts/<slug:slug>/lms-grades/send/",
+        lms.send_grades_now,
+        name="lms_send_grades",
+    ),
     *(path(f"texts/<slug:slug>/{route}", view, name=name) for route, view, name in TEXT_PAGES),
     path("classes/", classes.my_classes, name="my_classes"),
     path("classes/<slug:class_slug>/", classes.classroom, name="classroom"),

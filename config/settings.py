@@ -137,6 +137,8 @@ PORT = env_int("PORT", 8000, minimum=1)
 LAPTOP_URL = f"http://127.0.0.1:{PORT}" if DEBUG else ""
 
 INSTALLED_APPS = [
+    # Before the site's app, so that the site's admin can replace its registration admin.
+    "lti_tool",
     "annotate",
     "annotate.apps.AnnotateAdminConfig",
     "django.contrib.auth",
@@ -157,6 +159,8 @@ SITE_ID = 1
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the session and CSRF middleware, to see the cookies they set (annotate/lti/).
+    "annotate.lti.framing.FramedCookiesMiddleware",
     "annotate.errors.DatabaseAwayMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -167,6 +171,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Inside the CSP and X-Frame-Options middleware, to tell them which LMS may frame a page.
+    "annotate.lti.framing.FrameAncestorsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -314,6 +320,15 @@ else:
 del EMAIL_HOST
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "annotate <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Launches from a school's LMS over LTI 1.3 (annotate/lti/, docs/lms.md). The
+# state and nonce of a launch live in the cache: several app servers need the
+# shared one that REDIS_URL provides. The leeway forgives the clocks of the
+# LMS and this server for disagreeing by that many seconds.
+LTI_CLOCK_LEEWAY = env_int("LTI_CLOCK_LEEWAY", 60)
+# How long the tool's previous key stays in its JWKS after `rotate_lti_keys`,
+# for the LMSs that cache the JWKS.
+LTI_KEY_OVERLAP_DAYS = env_int("LTI_KEY_OVERLAP_DAYS", 7)
 
 # Spam filtering with Akismet. Without a key, filtering is off (a system check
 # and the admin say so) and posts follow the moderation rules alone.

@@ -155,3 +155,19 @@ def base_url(live_server) -> str:
     plugin class that pytest 9 deprecates (an error here, as warnings are).
     """
     return live_server.url
+
+
+@pytest.fixture
+def platform():
+    """An LMS on 127.0.0.1 (tests/lti_platform.py), not yet registered with the site."""
+    from tests.lti_platform import Platform
+
+    lms = Platform()
+    yield lms
+    lms.close()
+
+
+@pytest.fixture
+def registration(platform, db):
+    """The site's registration of that LMS, its deployment active, and a tool key."""
+    return platform.register()

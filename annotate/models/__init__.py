@@ -14,6 +14,7 @@ from .classes import (
     Score,
     new_join_token,
 )
+from .lms import LmsCourse, LmsGrade, LmsLink, LmsPlatform, origin_of
 from .mail import DigestItem, OutboundEmail
 from .people import MODERATORS_GROUP, TeacherInvitation, User, UserManager
 from .posts import (
@@ -50,6 +51,10 @@ __all__ = [
     "DocumentQuerySet",
     "Flag",
     "HeldReason",
+    "LmsCourse",
+    "LmsGrade",
+    "LmsLink",
+    "LmsPlatform",
     "Membership",
     "ModerationSettings",
     "OutboundEmail",
@@ -69,6 +74,7 @@ __all__ = [
     "discussion_url",
     "new_join_token",
     "normalize_text",
+    "origin_of",
     "revision_diff_url",
     "text_digest",
     "text_url",
