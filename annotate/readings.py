@@ -298,15 +298,18 @@ def new_reading(request: HttpRequest, class_slug: str) -> HttpResponse:
         if form.is_valid():
             document = form.cleaned_data["document"]
             Reading.objects.get_or_create(classroom=classroom, document=document)
+            if picker := picking_for(request, classroom):
+                # An LMS assignment waits for its reading: back to choosing it.
+                messages.success(
+                    request, f"“{document.title}” is a reading of {classroom.name} now."
+                )
+                return redirect(picker)
             messages.success(
                 request,
                 f"“{document.title}” is a reading of {classroom.name} now. Give it a due "
                 "date and instructions here, or leave them empty.",
             )
-            return redirect(
-                picking_for(request, classroom)
-                or reverse("edit_reading", args=[classroom.slug, document.slug])
-            )
+            return redirect("edit_reading", classroom.slug, document.slug)
     elif request.method == "POST":
         messages.error(request, "Choose one of the three ways below to add a reading.")
     return render_new_reading(request, classroom, forms_)

@@ -368,7 +368,9 @@ def send_lms_grades(link_id: int) -> dict:
         .values_list("next_attempt_at", flat=True)
         .first()
     )
-    if done["retrying"] and retry_at is not None:
+    if done["more"]:
+        enqueue(send_lms_grades, link_id)  # more than one batch was due
+    elif done["retrying"] and retry_at is not None:
         enqueue(send_lms_grades, link_id, run_after=retry_at)
     return done
 

@@ -248,7 +248,7 @@ class Platform:
                     start = f"/start/{hint}"
                     page = (
                         "<!doctype html><title>Course</title><h1>History 101</h1>"
-                        f'<iframe id="tool" src="{start}" width="900" height="700" '
+                        f'<iframe id="tool" src="{start}" width="100%" height="700" '
                         'allow="storage-access-by-user-activation"></iframe>'
                     )
                     return self._send(200, page, "text/html")

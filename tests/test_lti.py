@@ -19,7 +19,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from lti_tool.models import Key, LtiDeployment, LtiRegistration, LtiUser
 
-from annotate.lti.keys import retire_superseded
+from annotate.lti.keys import retire_superseded, signing_key
 from annotate.models import (
     Classroom,
     LmsCourse,
@@ -304,6 +304,10 @@ def test_pages_of_a_launched_session_may_be_framed_by_the_lms_alone(client, plat
     assert "X-Frame-Options" in admin and frame_ancestors(admin) == "'none'"
     account = client.get(reverse("account_change_password"))
     assert frame_ancestors(account) == "'none'"
+    classroom = Classroom.objects.get()
+    for name in ("class_settings", "roster", "delete_class", "join_link"):
+        unframed = client.get(reverse(name, args=[classroom.slug]))
+        assert frame_ancestors(unframed) == "'none'", name
 
 
 def test_other_sessions_keep_their_pages_unframed(client, platform, registration):
@@ -681,6 +685,11 @@ def test_rotating_keys_serves_old_and_new_until_the_overlap_ends(
 
     kids = {key["kid"] for key in client.get(reverse("lti_jwks")).json()["keys"]}
     assert len(kids) == 2 and str(old) in kids
+    new = Key.objects.latest()
+    assert signing_key() == old  # the new key is published first, and signs after the overlap
+    settings.LTI_KEY_OVERLAP_DAYS = 0
+    assert signing_key() == new
+    settings.LTI_KEY_OVERLAP_DAYS = 7
     assert retire_superseded() == 0  # the new key is not yet published for the overlap
     assert retire_superseded(overlap_days=0) == 1
     assert [key["kid"] for key in client.get(reverse("lti_jwks")).json()["keys"]] != [str(old)]
@@ -731,3 +740,76 @@ def test_the_lti_libraries_are_the_pinned_ones_on_this_django():
     assert django.VERSION[:2] == (6, 1)
     for package in ("django-lti", "PyLTI1p3", "PyJWT", "jwcrypto"):
         assert version(package) == pins[package]
+
+
+def test_a_refusal_shows_in_the_lms_frame(client, platform, registration, caplog):
+    refused = refused_launch(
+        client, platform, caplog, status=403, says="not one the site knows", roles=[MENTOR]
+    )
+    assert frame_ancestors(refused) == platform.issuer
+    assert "X-Frame-Options" not in refused
+
+    unknown = client.get(reverse("lti_login"), {**platform.login_params(LAUNCH), "iss": "x"})
+    assert unknown.status_code == 403
+    assert frame_ancestors(unknown) == "*"  # whoever framed it learns only that it is refused
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"context": ["x"]},
+        {f"{CLAIM}context": "course-1"},
+        {"context": {"id": {"a": 1}}},
+        {"context": {"id": "c", "title": ["a"]}},
+        {"custom": ["a"]},
+        {"custom": "term"},
+        {"roles": [1, "Learner"]},
+        {"email": 5},
+        {"email": ["a@b.c"]},
+        {"name": {"x": 1}},
+        {"name": "x" * 5000, "email": "a" * 300 + "@school.example"},
+        {"sub": 123},
+        {"resource_link": "link"},
+        {"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": ["x"]},
+        {"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {"lineitem": 5}},
+        {"https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": "x"},
+        {f"{CLAIM}tool_platform": "x"},
+        {f"{CLAIM}deployment_id": ["deployment-1"]},
+        {"message_type": "LtiDeepLinkingRequest", "roles": [INSTRUCTOR]},
+    ],
+)
+def test_malformed_claims_get_a_clear_answer_never_a_500(client, platform, registration, claims):
+    response = launch(client, platform, **claims)
+
+    assert response.status_code in (302, 400, 403), response.content
+    if response.status_code != 302:
+        assert "could not be opened" in response.content.decode()
+
+
+def test_a_launch_waiting_for_its_person_signs_out_whoever_was_signed_in(
+    client, platform, registration
+):
+    launch(client, platform, sub="a", email="a@school.example")
+    make_user("Bo", "bo@example.com")
+
+    response = launch(client, platform, sub="b", email="bo@example.com")
+
+    assert landed(response) == reverse("lti_link_account")
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("fields", [{"is_superuser": True, "is_staff": True}, {"is_staff": True}])
+def test_administrators_and_moderators_accounts_are_never_linked(
+    client, platform, registration, fields
+):
+    make_user("Root", "root@school.example", **fields)
+    launch(client, platform, email="root@school.example")
+
+    response = client.post(
+        reverse("lti_link_account"),
+        {"choice": "link", "email": "root@school.example", "password": PASSWORD},
+    )
+
+    assert response.status_code == 400
+    assert "are not linked to an LMS" in response.content.decode()
+    assert not LtiUser.objects.exists() and not Membership.objects.exists()

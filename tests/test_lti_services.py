@@ -122,8 +122,31 @@ def test_an_empty_roster_removes_nobody(client, platform, course):
     sync.sync_roster(sync.claim_roster(course.pk, timezone.now()))
 
     course.refresh_from_db()
-    assert "empty roster" in course.roster_error
+    assert "without anyone in a course role" in course.roster_error
     assert names(course.classroom) == ["Ada"]
+
+
+def test_a_roster_of_mentors_alone_changes_nobody(client, platform, course):
+    platform.members = [member("m1", "Mo", roles=[MENTOR])]
+
+    sync.sync_roster(sync.claim_roster(course.pk, timezone.now()))
+
+    assert names(course.classroom, Membership.Role.INSTRUCTOR) == ["Tess Teacher"]
+
+
+def test_someone_added_on_the_site_stays_though_they_came_from_another_course(
+    client, platform, course
+):
+    client.logout()
+    launch(client, platform, sub="guest", roles=[INSTRUCTOR], context={"id": "other"})
+    guest = Membership.objects.get(classroom__lms_course__context__id_on_platform="other").user
+    Membership.objects.create(classroom=course.classroom, user=guest, role="instructor")
+    platform.members += [member("s1", "Ada")]
+
+    changes = sync.sync_roster(sync.claim_roster(course.pk, timezone.now()))
+
+    assert changes["removed"] == []
+    assert course.classroom.memberships.filter(user=guest).exists()
 
 
 def test_an_lms_outage_keeps_the_class_as_it_was_and_says_so(client, platform, course):
@@ -303,3 +326,16 @@ def test_the_gradebook_links_to_the_lms_grades(client, assignment):
     assert reverse("lms_grades", args=[reading.classroom.slug, reading.document.slug]) in (
         page.content.decode()
     )
+
+
+def test_a_score_queued_again_while_it_was_being_sent_keeps_its_new_points(platform, assignment):
+    sync.queue_grades(assignment)
+    sending = LmsGrade.objects.get(student__display_name="Ada")  # as a worker read it
+    Score.objects.filter(student=sending.student).update(computed=Decimal("8"))
+    sync.queue_grades(assignment)  # "Send grades" meanwhile, with the new points
+
+    sending.mark_sent()
+
+    grade = LmsGrade.objects.get(pk=sending.pk)
+    assert (grade.status, grade.points) == ("waiting", Decimal("8"))
+    assert grade.claimed_until is None

@@ -4,16 +4,16 @@ so for a session that came from a launch (and for the launch's own pages)
 the site lets that LMS's origins frame it, and marks its cookies so that a
 browser sends them in a cross-site frame: Secure, SameSite=None and
 Partitioned (CHIPS: kept apart per top-level site, the one kind of
-third-party cookie browsers still allow). Every other page and session keeps
-`frame-ancestors 'none'` and X-Frame-Options DENY; the admin and the account
-pages are never framed.
+third-party cookie browsers still allow). Only the pages a launched person
+works in are framed (`FRAMED_PAGES`); every other page, and every page of
+other sessions, keeps `frame-ancestors 'none'` and X-Frame-Options DENY.
 """
 
+import re
 from http.cookies import Morsel
 
 from django.conf import settings
 from django.db import Error as DatabaseError
-from django.urls import reverse
 
 SESSION_KEY = "lti"
 
@@ -51,10 +51,20 @@ def framing_origins(request) -> list[str]:
     return list(framed.get("origins", []))
 
 
+# What a person launched from an LMS does inside its frame: read, post, pick and add
+# readings, follow the class. The class's settings, roster, join links, copies and
+# deletion, the admin and the account pages open in a tab of their own (their links
+# say so in a frame, static/js/frame-links.js): no page of the LMS, nor HTML its
+# users put in it, can frame them to trick a click.
+FRAMED_PAGES = re.compile(
+    r"^/(?:$|lti/|texts/|activity/$|posts/\d+/(?:$|edit/|delete/|report/)"
+    r"|classes/(?:$|[^/]+/(?:$|texts/|gradebook/$|readings/(?:new|uploads)/)))"
+)
+
+
 def never_framed(path: str) -> bool:
-    """The admin and the account pages (sign-in, password) are never framed, even for an LMS."""
-    accounts = reverse("account_login").removesuffix("login/")
-    return path.startswith((reverse("admin:index"), accounts))
+    """Whether the page at `path` stays unframed even in a session launched from an LMS."""
+    return FRAMED_PAGES.match(path) is None
 
 
 class FrameAncestorsMiddleware:

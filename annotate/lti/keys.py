@@ -1,8 +1,9 @@
 """
-The tool's signing keys (django-lti's `Key`): the newest active key signs,
-and every active key is in the JWKS. Rotating adds a key and keeps the old
-ones in the JWKS until the new one has been published for the overlap, so
-that an LMS that cached the JWKS still verifies what was signed before.
+The tool's signing keys (django-lti's `Key`). Every active key is in the
+JWKS. Rotating publishes a new key at once but signs with it only once it
+has been published for the overlap (LTI_KEY_OVERLAP_DAYS), so that an LMS
+that caches the JWKS has it before it meets it; the keys it supersedes then
+leave the JWKS.
 """
 
 from datetime import timedelta
@@ -11,11 +12,33 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from lti_tool.models import Key
+from pylti1p3.registration import Registration
 
 
 def ensure_key() -> Key:
     """The key that signs now, made if the tool has none yet."""
-    return Key.objects.active().order_by("-datetime_created").first() or Key.objects.generate()
+    return signing_key()
+
+
+def signing_key() -> Key:
+    """The newest key published for the overlap; before any is, the oldest one still active."""
+    cutoff = timezone.now() - timedelta(days=settings.LTI_KEY_OVERLAP_DAYS)
+    active = Key.objects.active()
+    return (
+        active.filter(datetime_created__lte=cutoff).order_by("-datetime_created").first()
+        or active.order_by("datetime_created").first()
+        or Key.objects.generate()
+    )
+
+
+def tool_registration(lti_registration) -> Registration:
+    """PyLTI1p3's registration of an LMS, signing with the key that signs now."""
+    registration = lti_registration.to_registration()
+    if not lti_registration.has_key:  # a key of its own, for an LMS without JWKS support
+        key = signing_key()
+        registration.set_tool_private_key(key.private_key)
+        registration.set_tool_public_key(key.public_key)
+    return registration
 
 
 @transaction.atomic

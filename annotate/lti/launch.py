@@ -24,6 +24,8 @@ from pylti1p3.contrib.django.session import DjangoSessionService
 from pylti1p3.deployment import Deployment
 from pylti1p3.exception import LtiException, OIDCException
 
+from .keys import tool_registration
+
 logger = logging.getLogger("annotate.lti")
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -179,8 +181,15 @@ class ToolConfig(DjangoToolConfig):
             if len(found) != 1:
                 return None
             self.registration = found[0]
-            return self.registration.to_registration()
-        return super().find_registration_by_params(iss, client_id, *args, **kwargs)
+            return tool_registration(self.registration)
+        lookups = {"issuer": iss, "client_id": client_id}
+        if self.registration_uuid is not None:
+            lookups["uuid"] = self.registration_uuid
+        self.registration = LtiRegistration.objects.active().filter(**lookups).first()
+        return tool_registration(self.registration) if self.registration else None
+
+    def find_registration_by_issuer(self, iss, *args, **kwargs):
+        return self.find_registration_by_params(iss, None)
 
     def find_deployment(self, iss, deployment_id):
         return self._known_deployment(
@@ -338,6 +347,13 @@ def validated_launch(request) -> MessageLaunch:
         launch.validate()
     except (LtiException, OIDCException) as error:
         raise refusal_for(error) from error
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        # A claim of the wrong type (a list for a deployment ID, say) that the library trips on.
+        raise Refused(
+            "The LMS's launch message could not be read.",
+            "Tell the LMS administrator: a claim of the launch is not what LTI 1.3 says it is.",
+            detail=f"{type(error).__name__}: {error}",
+        ) from error
     return launch
 
 

@@ -58,8 +58,113 @@ def site_role(roles: list[str]) -> str | None:
     return None
 
 
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+DEEP_LINKING_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+OPTIONAL_DICTS = [
+    f"{CLAIM}custom",
+    f"{CLAIM}tool_platform",
+    f"{CLAIM}launch_presentation",
+    f"{CLAIM}lti1p1",
+    "https://purl.imsglobal.org/spec/lti/claim/platformnotificationservice",
+    NRPS_CLAIM,
+    AGS_CLAIM,
+]
+
+
+def _text(value, limit: int) -> str | None:
+    """`value` if it is text the database can hold (cut to `limit`), else None."""
+    return value.strip()[:limit] if isinstance(value, str) else None
+
+
+def _url(value, limit: int = 200) -> str | None:
+    return value if isinstance(value, str) and len(value) <= limit and "://" in value else None
+
+
+def _keep(mapping: dict, key: str, value) -> None:
+    if value is None:
+        mapping.pop(key, None)
+    else:
+        mapping[key] = value
+
+
+def tidied(claims: dict) -> None:
+    """
+    Make the launch's claims safe to store, in place: an optional claim of
+    the wrong type or too long for its column is dropped or cut, so that an
+    odd LMS costs a detail (a picture, a label), never the launch. The
+    claims the site needs are checked after, in `checked_claims`.
+    """
+    for key, limit in (("name", 500), ("given_name", 500), ("family_name", 500)):
+        _keep(claims, key, _text(claims.get(key), limit))
+    email = claims.get("email")
+    _keep(claims, "email", email.strip() if isinstance(email, str) and len(email) <= 254 else None)
+    _keep(claims, "picture", _url(claims.get("picture")))
+    for key in OPTIONAL_DICTS:
+        if key in claims and not isinstance(claims[key], dict):
+            del claims[key]
+    for key in (f"{CLAIM}context", f"{CLAIM}resource_link"):
+        part = claims.get(key)
+        if isinstance(part, dict):
+            _keep(part, "title", _text(part.get("title"), 500))
+            _keep(part, "label", _text(part.get("label"), 255))
+            _keep(part, "description", _text(part.get("description"), 10_000))
+            if not isinstance(part.get("type", []), list):
+                del part["type"]
+    if isinstance(roles := claims.get(f"{CLAIM}roles"), list):
+        claims[f"{CLAIM}roles"] = [role for role in roles if isinstance(role, str)]
+    if (nrps := claims.get(NRPS_CLAIM)) and _url(nrps.get("context_memberships_url")) is None:
+        del claims[NRPS_CLAIM]
+    if ags := claims.get(AGS_CLAIM):
+        _keep(ags, "lineitem", _url(ags.get("lineitem"), 500))
+        _keep(ags, "lineitems", _url(ags.get("lineitems")))
+        scopes = ags.get("scope")
+        ags["scope"] = [s for s in scopes if isinstance(s, str)] if isinstance(scopes, list) else []
+    if platform := claims.get(f"{CLAIM}tool_platform"):
+        if not (isinstance(platform.get("guid"), str) and len(platform["guid"]) <= 255):
+            del claims[f"{CLAIM}tool_platform"]
+        else:
+            for key in ("name", "product_family_code", "version", "description"):
+                _keep(platform, key, _text(platform.get(key), 500))
+            _keep(platform, "url", _url(platform.get("url")))
+            contact = platform.get("contact_email")
+            _keep(platform, "contact_email", contact if _text(contact, 254) == contact else None)
+    if pns := claims.get("https://purl.imsglobal.org/spec/lti/claim/platformnotificationservice"):
+        _keep(
+            pns,
+            "platform_notification_service_url",
+            _url(pns.get("platform_notification_service_url")) or "",
+        )
+        if not isinstance(pns.get("notice_types_supported", []), list):
+            pns["notice_types_supported"] = []
+
+
+MALFORMED = "Tell the LMS administrator: the launch's {} claim is not what LTI 1.3 says it is."
+
+
 def checked_claims(claims: dict) -> str:
     """The person's class role, once the launch has everything the site needs; else `Refused`."""
+    tidied(claims)
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not 0 < len(sub) <= 255:
+        raise Refused(
+            "The launch did not say who you are in a form the site can use.",
+            MALFORMED.format("sub"),
+            detail=f"sub {sub!r:.100}",
+        )
+    for key in (f"{CLAIM}context", f"{CLAIM}resource_link"):
+        part = claims.get(key)
+        if part is not None and not (
+            isinstance(part, dict)
+            and isinstance(part.get("id", ""), str)
+            and len(part.get("id", "")) <= 255
+        ):
+            name = key.rsplit("/", 1)[-1]
+            raise Refused(
+                f"The launch's {name.replace('_', ' ')} could not be read.",
+                MALFORMED.format(name),
+                detail=f"{name} {part!r:.100}",
+            )
     message_type = claims.get(f"{CLAIM}message_type")
     if message_type not in (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST):
         raise Refused(
@@ -83,6 +188,14 @@ def checked_claims(claims: dict) -> str:
             "The launch did not say which assignment it opens.",
             "Tell the LMS administrator: the launch lacks its resource link claim.",
             detail="no resource link id",
+        )
+    if message_type == DEEP_LINKING_REQUEST and not _url(
+        (claims.get(DEEP_LINKING_CLAIM) or {}).get("deep_link_return_url"), 2000
+    ):
+        raise Refused(
+            "The LMS did not say where to send the chosen reading.",
+            MALFORMED.format("deep_linking_settings") + " It needs a deep_link_return_url.",
+            detail="no deep_link_return_url",
         )
     roles = claims.get(f"{CLAIM}roles")
     if not isinstance(roles, list):
@@ -238,6 +351,6 @@ def _reading_named(classroom: Classroom, claims: dict) -> Reading | None:
     """The reading a deep link chose, named in the link's custom parameters."""
     custom = claims.get(f"{CLAIM}custom") or {}
     slug = custom.get("reading")
-    if not slug:
+    if not isinstance(slug, str) or not slug:
         return None
     return classroom.readings.filter(document__slug=slug).first()

@@ -16,6 +16,7 @@ from pylti1p3.lineitem import LineItem
 from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.service_connector import ServiceConnector
 
+from .keys import tool_registration
 from .launch import PlatformSession
 
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
@@ -34,7 +35,7 @@ class ServiceError(Exception):
 
 
 def connector(registration) -> ServiceConnector:
-    return ServiceConnector(registration.to_registration(), requests_session=PlatformSession())
+    return ServiceConnector(tool_registration(registration), requests_session=PlatformSession())
 
 
 def _explained(error: Exception) -> ServiceError:

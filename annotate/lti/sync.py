@@ -10,17 +10,19 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from lti_tool.models import LtiUser
+from lti_tool.models import LtiMembership, LtiUser
 
 from .. import scores
 from ..background import backoff
 from ..models import LmsCourse, LmsGrade, LmsLink, Membership, Score, User
 from . import services
-from .provisioning import new_person, site_role
+from .provisioning import new_person, site_role, tidied
 
 ROSTER_EVERY = timedelta(days=1)
 ROSTER_LEASE = timedelta(minutes=10)
 GRADES_LEASE = timedelta(minutes=10)
+# Scores sent by one task: at the services' 10-second timeout, well inside the lease.
+GRADES_BATCH = 40
 
 
 # The roster -------------------------------------------------------------------------
@@ -42,69 +44,105 @@ def sync_roster(course: LmsCourse) -> dict:
         _record(course, error=f"The roster could not be fetched: {error}.")
         raise
     classroom = course.classroom
-    from_lms = {
-        lti_user.auth_user_id: lti_user.sub
-        for lti_user in LtiUser.objects.filter(registration=registration).exclude(auth_user=None)
-    }
+    # People are removed only if they came to the class from this course: by a launch
+    # of it or an earlier sync of its roster (django-lti's membership of the context).
+    from_course = set(
+        LtiMembership.objects.filter(context=context)
+        .exclude(user__auth_user=None)
+        .values_list("user__auth_user_id", flat=True)
+    )
     current = {m.user_id: m for m in classroom.memberships.select_related("user")}
-    active = [m for m in members if m.get("status", "Active") == "Active" and m.get("user_id")]
-    if not active and any(user_id in from_lms for user_id in current):
-        # An empty roster is far likelier a fault of the LMS than a course emptied.
-        _record(course, error="The LMS sent an empty roster: nobody was removed.")
-        return course.roster_changes
+    active = [
+        m
+        for m in members
+        if isinstance(m, dict)
+        and m.get("status", "Active") == "Active"
+        and isinstance(m.get("user_id"), str)
+        and 0 < len(m["user_id"]) <= 255
+    ]
 
-    changes = {"added": [], "removed": [], "role_changed": [], "waiting": []}
-    with transaction.atomic():
-        keep = set()
-        for member in active:
-            role = site_role(member.get("roles") or [])
-            if role is None:
-                continue
-            user = _person(registration, member)
-            if user is None:
-                changes["waiting"].append(_name(member))
-                continue
-            keep.add(user.pk)
-            membership = current.get(user.pk)
-            if membership is None:
-                Membership.objects.create(classroom=classroom, user=user, role=role)
-                changes["added"].append(str(user))
-            elif membership.role != role:
-                Membership.objects.filter(pk=membership.pk).update(role=role)
-                changes["role_changed"].append(
-                    f"{user}: {membership.get_role_display()} → {Membership.Role(role).label}"
-                )
-            if role != Membership.Role.STUDENT:
-                user.join_class_staff()
-        for user_id, membership in current.items():
-            if user_id in from_lms and user_id not in keep:
-                membership.delete()
-                changes["removed"].append(str(membership.user))
+    try:
+        changes = _apply_roster(course, active, current, from_course, registration)
+    except EmptyRoster:
+        _record(
+            course,
+            error="The LMS sent a roster without anyone in a course role: nobody was changed.",
+        )
+        return course.roster_changes
     _record(course, changes=changes)
     return changes
 
 
-def _person(registration, member: dict) -> User | None:
-    """The member's account: linked before, or made now; None while they must choose at launch."""
+class EmptyRoster(Exception):
+    """A roster with nobody in a class role: far likelier the LMS's fault than an empty course."""
+
+
+@transaction.atomic
+def _apply_roster(course, active, current, from_course, registration) -> dict:
+    classroom, context = course.classroom, course.context
+    changes = {"added": [], "removed": [], "role_changed": [], "waiting": []}
+    keep = set()
+    for member in active:
+        role = site_role(member.get("roles") if isinstance(member.get("roles"), list) else [])
+        if role is None:
+            continue
+        lti_user, user = _person(registration, member)
+        if user is None:
+            changes["waiting"].append(_name(member))
+            continue
+        LtiMembership.objects.get_or_create(user=lti_user, context=context)
+        keep.add(user.pk)
+        membership = current.get(user.pk)
+        if membership is None:
+            Membership.objects.create(classroom=classroom, user=user, role=role)
+            changes["added"].append(str(user))
+        elif membership.role != role:
+            Membership.objects.filter(pk=membership.pk).update(role=role)
+            changes["role_changed"].append(
+                f"{user}: {membership.get_role_display()} → {Membership.Role(role).label}"
+            )
+        if role != Membership.Role.STUDENT:
+            user.join_class_staff()
+    leaving = [m for user_id, m in current.items() if user_id in from_course - keep]
+    if leaving and not keep:
+        raise EmptyRoster
+    instructors = {
+        user_id
+        for user_id, m in current.items()
+        if m.role == Membership.Role.INSTRUCTOR and m not in leaving
+    } | {
+        m.user_id
+        for m in classroom.memberships.filter(role=Membership.Role.INSTRUCTOR, user_id__in=keep)
+    }
+    for membership in leaving:
+        if membership.role == Membership.Role.INSTRUCTOR and not instructors:
+            continue  # never the last instructor: the class would have nobody to run it
+        membership.delete()
+        changes["removed"].append(str(membership.user))
+    return changes
+
+
+def _person(registration, member: dict) -> tuple[LtiUser, User | None]:
+    """The member and their account: linked before, or made now; None while they must choose."""
+    claims = {**member, "sub": member["user_id"]}
+    tidied(claims)  # names and addresses the database can hold, as for a launch
     lti_user, _ = LtiUser.objects.get_or_create(
         registration=registration,
         sub=member["user_id"],
         defaults={
-            "name": member.get("name", ""),
-            "given_name": member.get("given_name", ""),
-            "family_name": member.get("family_name", ""),
-            "email": member.get("email", ""),
+            key: claims[key]
+            for key in ("name", "given_name", "family_name", "email")
+            if key in claims
         },
     )
     if lti_user.auth_user_id is not None:
-        return lti_user.auth_user
-    email = (member.get("email") or "").strip()
+        return lti_user, lti_user.auth_user
+    email = claims.get("email", "")
     if email and User.objects.filter(email__iexact=email).exists():
-        return None  # never merged by address: they link it, or not, on their first launch
-    claims = {**member, "sub": member["user_id"]}
+        return lti_user, None  # never merged by address: they choose on their first launch
     lti_user.auth_user = new_person(registration, claims, separate=False)
     lti_user.save(update_fields=["auth_user", "datetime_modified"])
-    return lti_user.auth_user
+    return lti_user, lti_user.auth_user
 
 
 def _name(member: dict) -> str:
@@ -195,7 +233,7 @@ def send_grades(link_id: int, now) -> dict:
     due = LmsGrade.objects.filter(
         link_id=link_id, status=LmsGrade.Status.WAITING, next_attempt_at__lte=now
     ).filter(_unclaimed("claimed_until", now))
-    ids = list(due.values_list("pk", flat=True))
+    ids = list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:GRADES_BATCH])
     LmsGrade.objects.filter(pk__in=ids).filter(_unclaimed("claimed_until", now)).update(
         claimed_until=claimed_until
     )
@@ -204,7 +242,7 @@ def send_grades(link_id: int, now) -> dict:
             "link__resource_link__context__deployment__registration"
         )
     )
-    done = {"sent": 0, "retrying": 0, "failed": 0}
+    done = {"sent": 0, "retrying": 0, "failed": 0, "more": len(ids) == GRADES_BATCH}
     if not grades:
         return done
     link = grades[0].link
@@ -215,6 +253,10 @@ def send_grades(link_id: int, now) -> dict:
         ).values_list("auth_user_id", "sub")
     )
     by_subject = {subjects[g.student_id]: g for g in grades if g.student_id in subjects}
+    for grade in grades:
+        if grade.student_id not in subjects:
+            grade.mark_refused("the student is not known to the LMS (they never came from it)")
+            done["failed"] += 1
     batch = [(sub, g.points, g.maximum) for sub, g in by_subject.items()]
     for subject, error in services.send_scores(registration, link.line_item_url, batch):
         grade = by_subject[subject]

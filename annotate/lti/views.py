@@ -8,7 +8,7 @@ configuration an LMS asks for.
 from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login
+from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -17,11 +17,12 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from lti_tool.models import Key
+from lti_tool.models import Key, LtiLaunch
 from pylti1p3.contrib.django import DjangoOIDCLogin
 from pylti1p3.contrib.django.request import DjangoRequest
 from pylti1p3.exception import LtiException, OIDCException
 
+from ..accounts import has_verified_email
 from ..models import TEACHING_ROLES, LmsLink, LmsPlatform, Membership, Reading, origin_of
 from ..site import absolute
 from . import deep_linking
@@ -42,13 +43,19 @@ PENDING_KEY = "lti_pending"  # a launch waiting for the person to link an accoun
 PICKING_KEY = "lti_picking"  # what the reading picker will answer: a link, or a deep link
 
 
-def refused(request: HttpRequest, refusal: Refused, *, origins=()) -> HttpResponse:
-    """The page a refused launch shows inside the LMS, logged; nothing was changed."""
+def refused(request: HttpRequest, refusal: Refused, *, origins=None) -> HttpResponse:
+    """
+    The page a refused launch shows inside the LMS, logged; nothing was
+    changed. It shows in the frame of the registered LMS that sent the
+    launch, or, when the launch could not be traced to one (the refusal may
+    be that it is not registered), in any frame: it offers nothing to act on
+    and holds no session, so there is nothing to hijack by framing it.
+    """
     refusal.log(request)
     response = render(
         request, "annotate/lti/refused.html", {"refusal": refusal}, status=refusal.status
     )
-    response.lti_frame_origins = list(origins) or None
+    response.lti_frame_origins = origins or ["*"]
     return response
 
 
@@ -114,11 +121,14 @@ def launch(request: HttpRequest) -> HttpResponse:
     """The LMS's form post of the id_token: checked, then the person arrives in their class."""
     try:
         message = validated_launch(request)
-        role = checked_claims(message.claims)
     except Refused as refusal:
         return refused(request, refusal)
     registration = registration_for(message)
     origins = _origins(registration)
+    try:
+        role = checked_claims(message.claims)
+    except Refused as refusal:
+        return refused(request, refusal, origins=origins)
     if message.is_deep_link_launch() and role not in TEACHING_ROLES:
         return refused(
             request,
@@ -132,7 +142,8 @@ def launch(request: HttpRequest) -> HttpResponse:
         )
     user = linked_user(registration, message.claims)
     if user is None and (email := address_taken(message.claims)):
-        request.session.cycle_key()
+        # Whoever was signed in here is not this person until they sign in themselves.
+        logout(request)
         request.session[PENDING_KEY] = {"launch": message.get_launch_id(), "email": email}
         request.session[SESSION_KEY] = {"origins": origins}
         return redirect("lti_link_account")
@@ -143,6 +154,7 @@ def _arrived(request: HttpRequest, message, arrival: Arrival) -> HttpResponse:
     """Sign the person in, in a session the LMS may frame, and take them to their reading."""
     login(request, arrival.user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SESSION_KEY] = {"origins": arrival.origins}
+    request.session.pop(PICKING_KEY, None)  # an earlier launch's picker is not this one's
     classroom = arrival.classroom
     if message.is_deep_link_launch():
         request.session[PICKING_KEY] = {"deep_link": message.get_launch_id(), "class": classroom.pk}
@@ -161,15 +173,29 @@ def _arrived(request: HttpRequest, message, arrival: Arrival) -> HttpResponse:
     return redirect(classroom)
 
 
+def restored(launch_id: str, request: HttpRequest):
+    """
+    A launch checked earlier in this session, from the cache; None once it
+    has expired, or its registration or deployment has been turned off since.
+    """
+    try:
+        message = MessageLaunch.from_cache(launch_id, request, ToolConfig())
+    except LtiException:
+        return None
+    deployment = LtiLaunch(message).deployment
+    if not (deployment.is_active and deployment.registration.is_active):
+        return None
+    return message
+
+
 def _pending_launch(request: HttpRequest):
     pending = request.session.get(PENDING_KEY)
     if not pending:
         raise Http404("There is no launch waiting here. Open the assignment from the LMS again.")
-    try:
-        message = MessageLaunch.from_cache(pending["launch"], request, ToolConfig())
-    except LtiException:
+    message = restored(pending["launch"], request)
+    if message is None:
         del request.session[PENDING_KEY]
-        raise Http404("This launch has expired. Open the assignment from the LMS again.") from None
+        raise Http404("This launch has expired. Open the assignment from the LMS again.")
     return pending, message
 
 
@@ -196,6 +222,20 @@ def link_account(request: HttpRequest) -> HttpResponse:
                 error = "Too many failed attempts. Wait a while and try again."
             elif (user := authenticate(request, email=email, password=password)) is None:
                 error = "That address and password do not match an account here."
+            elif user.is_superuser or (
+                user.is_staff and not (user.is_teacher or user.is_class_staff)
+            ):
+                # An LMS can let its administrators act as anyone: never as the site's
+                # administrators or moderators, whose reach goes beyond any class.
+                error = (
+                    "The site's administrators' and moderators' accounts are not linked to an "
+                    "LMS. Go on with a separate account for it."
+                )
+            elif not has_verified_email(user):
+                error = (
+                    "Confirm that account's email address first (the confirmation email, or "
+                    "sign in on the site to send it again), then open the assignment again."
+                )
             else:
                 del request.session[PENDING_KEY]
                 role = checked_claims(message.claims)
@@ -261,9 +301,8 @@ def pick_reading(request: HttpRequest) -> HttpResponse:
 
 
 def _answer_deep_link(request: HttpRequest, picking: dict, reading: Reading) -> HttpResponse:
-    try:
-        message = MessageLaunch.from_cache(picking["deep_link"], request, ToolConfig())
-    except LtiException:
+    message = restored(picking["deep_link"], request)
+    if message is None:
         del request.session[PICKING_KEY]
         messages.error(request, "This request from the LMS has expired. Add the tool again.")
         return redirect(reading.classroom)

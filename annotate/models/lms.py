@@ -167,29 +167,28 @@ class LmsGrade(models.Model):
 
     def retry_later(self, error: str, at) -> None:
         """The LMS could not take it now (down, slow, overloaded): it waits for `at`."""
-        self.attempts += 1
-        self.last_error = error
-        self.next_attempt_at = at
-        self.claimed_until = None
-        self.save(update_fields=["attempts", "last_error", "next_attempt_at", "claimed_until"])
+        self._settle(attempts=self.attempts + 1, last_error=error, next_attempt_at=at)
 
     def _finish(self, status, *, error: str, sent_at) -> None:
-        self.status = status
-        self.attempts += 1
-        self.last_error = error
-        self.sent_at = sent_at
-        self.next_attempt_at = None
-        self.claimed_until = None
-        self.save(
-            update_fields=[
-                "status",
-                "attempts",
-                "last_error",
-                "sent_at",
-                "next_attempt_at",
-                "claimed_until",
-            ]
+        self._settle(
+            status=status,
+            attempts=self.attempts + 1,
+            last_error=error,
+            sent_at=sent_at,
+            next_attempt_at=None,
         )
+
+    def _settle(self, **fields) -> None:
+        """
+        Record a try, unless the score was queued again meanwhile (new points,
+        from “Send grades”): then the new one waits its turn, untouched.
+        """
+        rows = LmsGrade.objects.filter(pk=self.pk, queued_at=self.queued_at)
+        if rows.update(claimed_until=None, **fields):
+            for name, value in fields.items():
+                setattr(self, name, value)
+        else:
+            LmsGrade.objects.filter(pk=self.pk).update(claimed_until=None)
 
     @property
     def shown_status(self) -> str:
