@@ -3,9 +3,15 @@
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.tasks import default_task_backend
 
 RETRY_CAP = timedelta(minutes=20)
+
+
+def unclaimed(field: str, now) -> Q:
+    """Rows whose claim in `field` was never taken or has lapsed by `now`."""
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": now})
 
 
 def backoff(attempts: int) -> timedelta:

@@ -29,7 +29,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from . import notifications
 from .accounts import STAFF_SESSION_KEY, classes_with_staff_token
 from .classes import get_classroom_for_instructor, get_classroom_for_staff
-from .models import TEACHING_ROLES, Classroom, LmsCourse, Membership, User, new_join_token
+from .lti.sync import course_of
+from .models import TEACHING_ROLES, Classroom, Membership, User, new_join_token
 from .scoping import sees_personal_details
 from .spaces import STAFF
 
@@ -294,9 +295,7 @@ def _render_roster(
         "show_emails": sees_personal_details(request.user),
         "invitation_form": invitation_form or InvitationForm(),
         "join_link_problem": classroom.why_link_is_closed(),
-        "lms_course": LmsCourse.objects.filter(classroom=classroom)
-        .select_related("context__deployment__registration")
-        .first(),
+        "lms_course": course_of(classroom),
     }
     return render(request, "annotate/roster.html", context, status=status)
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from . import lifecycle, notifications, revisions, scores, spam
-from .background import backoff, enqueue
+from .background import backoff, enqueue, unclaimed
 from .conversion import ConversionError, convert
 from .lti import sync as lti_sync
 from .lti.keys import retire_superseded
@@ -51,10 +51,6 @@ PROGRESS_EVERY = 50
 def claim_lease() -> timedelta:
     """How long a claim holds: longer than any one Akismet call, short enough to recover soon."""
     return timedelta(seconds=60 + 2 * settings.AKISMET_TIMEOUT)
-
-
-def unclaimed(field: str, now) -> Q:
-    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": now})
 
 
 # Spam checks ---------------------------------------------------------------

@@ -92,7 +92,7 @@ class Platform:
         """The site's registration of this LMS, its deployment active, and a tool key."""
         from lti_tool.models import LtiDeployment, LtiRegistration
 
-        from annotate.lti.keys import ensure_key
+        from annotate.lti.keys import signing_key
 
         registration = LtiRegistration.objects.create(
             name=name,
@@ -106,7 +106,7 @@ class Platform:
             LtiDeployment.objects.create(
                 registration=registration, deployment_id=deployment_id, is_active=True
             )
-        ensure_key()
+        signing_key()  # the tool's first key
         from lti_tool.models import Key
 
         self.tool_jwks = Key.objects.as_jwks()

@@ -472,27 +472,24 @@ def test_an_inactive_deployment_is_refused(client, platform, registration, caplo
     refused_launch(client, platform, caplog, status=403, says="deployment")
 
 
-def test_a_launch_signed_with_an_unknown_key_is_refused(client, platform, registration, caplog):
+@pytest.mark.parametrize(
+    ("kid", "says"),
+    [
+        ("unknown-kid", "key the site could not find"),  # a key the LMS's JWKS lacks
+        (None, "signature does not match"),  # the JWKS's key ID, signed with another key
+    ],
+)
+def test_a_launch_signed_with_a_key_the_lms_does_not_publish_is_refused(
+    client, platform, registration, caplog, kid, says
+):
     other, _ = new_key()
     refused_launch(
         client,
         platform,
         caplog,
         status=403,
-        says="key the site could not find",
-        token_for=lambda body: platform.id_token(body, key=other, kid="unknown-kid"),
-    )
-
-
-def test_a_launch_with_a_bad_signature_is_refused(client, platform, registration, caplog):
-    other, _ = new_key()
-    refused_launch(
-        client,
-        platform,
-        caplog,
-        status=403,
-        says="signature does not match",
-        token_for=lambda body: platform.id_token(body, key=other),
+        says=says,
+        token_for=lambda body: platform.id_token(body, key=other, kid=kid),
     )
 
 

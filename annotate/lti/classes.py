@@ -13,17 +13,9 @@ from django.views.decorators.http import require_POST, require_safe
 from .. import tasks
 from ..background import enqueue
 from ..classes import get_classroom_for_instructor, get_classroom_for_staff
-from ..models import LmsCourse, LmsGrade, LmsLink, Membership
+from ..models import LmsGrade, LmsLink, Membership
 from ..readings import get_reading
-from .sync import queue_grades, why_no_grades
-
-
-def course_of(classroom) -> LmsCourse | None:
-    return (
-        LmsCourse.objects.filter(classroom=classroom)
-        .select_related("context__deployment__registration")
-        .first()
-    )
+from .sync import course_of, queue_grades, why_no_grades
 
 
 @require_POST
@@ -50,7 +42,7 @@ def sync_roster_now(request: HttpRequest, class_slug: str) -> HttpResponse:
     return redirect("roster", classroom.slug)
 
 
-def _links(classroom, reading):
+def _links(reading) -> list[LmsLink]:
     return list(LmsLink.objects.filter(reading=reading).select_related("resource_link__context"))
 
 
@@ -60,7 +52,7 @@ def lms_grades(request: HttpRequest, class_slug: str, slug: str) -> HttpResponse
     """Each student's score on the reading and where it stands in each LMS gradebook column."""
     classroom, role = get_classroom_for_staff(request, class_slug)
     reading = get_reading(classroom, slug)
-    links = _links(classroom, reading)
+    links = _links(reading)
     students = list(
         classroom.memberships.filter(role=Membership.Role.STUDENT)
         .select_related("user")
@@ -93,7 +85,7 @@ def send_grades_now(request: HttpRequest, class_slug: str, slug: str) -> HttpRes
     classroom = get_classroom_for_instructor(request, class_slug)
     reading = get_reading(classroom, slug)
     sent = 0
-    for link in _links(classroom, reading):
+    for link in _links(reading):
         if problem := why_no_grades(link):
             messages.error(request, f"{link}: {problem}")
             continue

@@ -15,13 +15,11 @@ from lti_tool.models import Key
 from pylti1p3.registration import Registration
 
 
-def ensure_key() -> Key:
-    """The key that signs now, made if the tool has none yet."""
-    return signing_key()
-
-
 def signing_key() -> Key:
-    """The newest key published for the overlap; before any is, the oldest one still active."""
+    """
+    The newest key published for the overlap; before any is, the oldest one
+    still active; made if the tool has none yet.
+    """
     cutoff = timezone.now() - timedelta(days=settings.LTI_KEY_OVERLAP_DAYS)
     active = Key.objects.active()
     return (

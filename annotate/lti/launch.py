@@ -69,8 +69,6 @@ REGISTRATION = (
 def refusal_for(error: Exception) -> Refused:
     """What a PyLTI1p3 error means, for the people who can do something about it."""
     message = str(error)
-    if isinstance(error, Refused):
-        return error
     if message.startswith(("State not found", "Missing state param", "Missing %s cookie")):
         return Refused(
             "The launch could not be matched to this browser: its sign-in step was "
@@ -117,6 +115,61 @@ def refusal_for(error: Exception) -> Refused:
         "Tell the LMS administrator: " + message + ".",
         detail=message,
     )
+
+
+# What each way an id_token fails means, most particular first (PyJWT's errors
+# subclass one another): why it was refused, what to tell the LMS administrator,
+# and the status. Advice in a callable is written when the refusal is.
+TOKEN_REFUSALS = [
+    (
+        jwt.ExpiredSignatureError,
+        "The launch message has expired.",
+        "Open the assignment again. If it keeps happening, tell the LMS administrator that "
+        "the LMS's clock and the site's disagree, or that launches take too long to arrive.",
+        400,
+    ),
+    (
+        jwt.ImmatureSignatureError,
+        "The launch message is dated in the future.",
+        lambda error: (
+            "Tell the LMS administrator that the LMS's clock is ahead of the site's "
+            f"by more than {settings.LTI_CLOCK_LEEWAY} seconds."
+        ),
+        400,
+    ),
+    (
+        jwt.InvalidAudienceError,
+        "The launch message was meant for another tool.",
+        "Tell the LMS administrator that the id_token's audience is not this tool's client ID.",
+        403,
+    ),
+    (
+        jwt.InvalidIssuerError,
+        "The launch message names another LMS as its issuer.",
+        REGISTRATION,
+        403,
+    ),
+    (
+        jwt.InvalidSignatureError,
+        "The launch message's signature does not match the LMS's published key.",
+        "Tell the LMS administrator to check the keyset (JWKS) URL registered for this LMS, "
+        "and that the LMS signs with the key it publishes there.",
+        403,
+    ),
+    (
+        jwt.InvalidTokenError,
+        "The launch message is incomplete or malformed.",
+        lambda error: f"Tell the LMS administrator: {error}.",
+        400,
+    ),
+]
+
+
+def token_refusal(error: jwt.InvalidTokenError) -> Refused:
+    # The table ends with InvalidTokenError itself, so every error finds its line.
+    _, reason, advice, status = next(line for line in TOKEN_REFUSALS if isinstance(error, line[0]))
+    advice = advice(error) if callable(advice) else advice
+    return Refused(reason, advice, status=status, detail=str(error))
 
 
 class PartitionedCookieService(DjangoCookieService):
@@ -258,50 +311,8 @@ class MessageLaunch(DjangoMessageLaunch):
                 leeway=settings.LTI_CLOCK_LEEWAY,
                 options={"require": ["exp", "iat", "iss", "aud", "sub", "nonce"]},
             )
-        except jwt.ExpiredSignatureError as error:
-            raise Refused(
-                "The launch message has expired.",
-                "Open the assignment again. If it keeps happening, tell the LMS administrator "
-                "that the LMS's clock and the site's disagree, or that launches take too long "
-                "to arrive.",
-                detail=str(error),
-            ) from error
-        except jwt.ImmatureSignatureError as error:
-            raise Refused(
-                "The launch message is dated in the future.",
-                "Tell the LMS administrator that the LMS's clock is ahead of the site's "
-                f"by more than {settings.LTI_CLOCK_LEEWAY} seconds.",
-                detail=str(error),
-            ) from error
-        except jwt.InvalidAudienceError as error:
-            raise Refused(
-                "The launch message was meant for another tool.",
-                "Tell the LMS administrator that the id_token's audience is not this tool's "
-                "client ID.",
-                status=403,
-                detail=str(error),
-            ) from error
-        except jwt.InvalidIssuerError as error:
-            raise Refused(
-                "The launch message names another LMS as its issuer.",
-                REGISTRATION,
-                status=403,
-                detail=str(error),
-            ) from error
-        except jwt.InvalidSignatureError as error:
-            raise Refused(
-                "The launch message's signature does not match the LMS's published key.",
-                "Tell the LMS administrator to check the keyset (JWKS) URL registered for "
-                "this LMS, and that the LMS signs with the key it publishes there.",
-                status=403,
-                detail=str(error),
-            ) from error
         except jwt.InvalidTokenError as error:
-            raise Refused(
-                "The launch message is incomplete or malformed.",
-                "Tell the LMS administrator: " + str(error) + ".",
-                detail=str(error),
-            ) from error
+            raise token_refusal(error) from error
         audiences = body["aud"] if isinstance(body["aud"], list) else [body["aud"]]
         authorized_party = body.get("azp")
         if (len(audiences) > 1 or authorized_party is not None) and authorized_party != client_id:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
+from lti_tool.lti_core.constants import ContextRole
 from lti_tool.lti_core.utils import normalize_role
 from lti_tool.models import LtiContext, LtiLaunch, LtiUser
 from lti_tool.utils import sync_data_from_launch
@@ -21,7 +22,6 @@ from ..models import (
     Classroom,
     LmsCourse,
     LmsLink,
-    LmsPlatform,
     Membership,
     Reading,
     User,
@@ -30,8 +30,9 @@ from ..slugs import unique_class_slug
 from .launch import CLAIM, DEEP_LINKING_REQUEST, RESOURCE_LINK_REQUEST, Refused
 
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership"
-INSTRUCTOR_ROLES = {f"{MEMBERSHIP}#{name}" for name in ("Instructor", "Administrator")} | {
-    f"{MEMBERSHIP}#ContentDeveloper"
+INSTRUCTOR_ROLES = {
+    role.value
+    for role in (ContextRole.INSTRUCTOR, ContextRole.ADMINISTRATOR, ContextRole.CONTENT_DEVELOPER)
 }
 NO_ADDRESS_DOMAIN = "lti.invalid"
 
@@ -51,7 +52,7 @@ def site_role(roles: list[str]) -> str | None:
         role.startswith(f"{MEMBERSHIP}/Instructor#") for role in normalized
     ):
         return Membership.Role.INSTRUCTOR
-    if f"{MEMBERSHIP}#Learner" in normalized or any(
+    if ContextRole.LEARNER.value in normalized or any(
         role.startswith(f"{MEMBERSHIP}/Learner#") for role in normalized
     ):
         return Membership.Role.STUDENT
@@ -257,7 +258,6 @@ class Arrival:
     classroom: Classroom
     role: str
     link: LmsLink | None
-    origins: list[str]
 
 
 def arrive(launch, role: str, *, user: User | None = None, separate: bool = False) -> Arrival:
@@ -305,8 +305,7 @@ def _arrive(launch, role, *, user, separate) -> Arrival:
         if link.reading_id is None and (reading := _reading_named(classroom, claims)):
             link.reading = reading
             link.save(update_fields=["reading"])
-    platform, _ = LmsPlatform.objects.get_or_create(registration=registration)
-    return Arrival(person, classroom, role, link, platform.allowed_frame_origins())
+    return Arrival(person, classroom, role, link)
 
 
 def _keep_group(role: str) -> dict:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from lti_tool.models import LtiMembership, LtiUser
 
 from .. import scores
-from ..background import backoff
+from ..background import backoff, unclaimed
 from ..models import LmsCourse, LmsGrade, LmsLink, Membership, Score, User
 from . import services
 from .provisioning import new_person, site_role, tidied
@@ -164,7 +164,7 @@ def claim_roster(course_id: int, now) -> LmsCourse | None:
     claimed = (
         LmsCourse.objects.filter(pk=course_id)
         .exclude(context__memberships_url="")
-        .filter(_unclaimed("roster_claimed_until", now))
+        .filter(unclaimed("roster_claimed_until", now))
         .update(roster_claimed_until=now + ROSTER_LEASE)
     )
     if not claimed:
@@ -179,13 +179,22 @@ def rosters_due(now):
     stale = now - ROSTER_EVERY
     return (
         LmsCourse.objects.exclude(context__memberships_url="")
-        .filter(_unclaimed("roster_claimed_until", now))
-        .filter(_never_or_before("roster_synced_at", stale))
+        .filter(unclaimed("roster_claimed_until", now))
+        .filter(Q(roster_synced_at=None) | Q(roster_synced_at__lt=stale))
         .values_list("pk", flat=True)
     )
 
 
 # Grades -------------------------------------------------------------------------------
+
+
+def course_of(classroom) -> LmsCourse | None:
+    """The LMS course a class is, if it is one."""
+    return (
+        LmsCourse.objects.filter(classroom=classroom)
+        .select_related("context__deployment__registration")
+        .first()
+    )
 
 
 def why_no_grades(link: LmsLink) -> str | None:
@@ -205,26 +214,28 @@ def why_no_grades(link: LmsLink) -> str | None:
     return None
 
 
+def subjects(registration, user_ids=None) -> dict[int, str]:
+    """Account id → the LMS's user id (`sub`), for the accounts that came from `registration`."""
+    found = LtiUser.objects.filter(registration=registration).exclude(auth_user=None)
+    if user_ids is not None:
+        found = found.filter(auth_user_id__in=user_ids)
+    return dict(found.values_list("auth_user_id", "sub"))
+
+
 def queue_grades(link: LmsLink) -> int:
     """Queue every student's current score on the link's reading; how many were queued."""
     reading = link.reading
-    rubric = scores.rubric_for(reading.classroom)
-    maximum = scores.most_points(rubric)
-    registration = link.resource_link.context.deployment.registration
-    subjects = dict(
-        LtiUser.objects.filter(registration=registration)
-        .exclude(auth_user=None)
-        .values_list("auth_user_id", "sub")
-    )
+    maximum = scores.most_points(scores.rubric_for(reading.classroom))
     students = reading.classroom.memberships.filter(
-        role=Membership.Role.STUDENT, user_id__in=subjects
+        role=Membership.Role.STUDENT,
+        user_id__in=subjects(link.resource_link.context.deployment.registration),
     ).values_list("user_id", flat=True)
     points = {score.student_id: score.points for score in Score.objects.filter(reading=reading)}
+    queued = {student_id: points.get(student_id, 0) for student_id in students}
     with transaction.atomic():
-        for student_id in students:
-            LmsGrade.queue(link, User(pk=student_id), points.get(student_id, 0), maximum)
+        LmsGrade.queue(link, queued, maximum)
         LmsLink.objects.filter(pk=link.pk).update(grades_queued_at=timezone.now())
-    return len(students)
+    return len(queued)
 
 
 def send_grades(link_id: int, now) -> dict:
@@ -232,9 +243,9 @@ def send_grades(link_id: int, now) -> dict:
     claimed_until = now + GRADES_LEASE
     due = LmsGrade.objects.filter(
         link_id=link_id, status=LmsGrade.Status.WAITING, next_attempt_at__lte=now
-    ).filter(_unclaimed("claimed_until", now))
+    ).filter(unclaimed("claimed_until", now))
     ids = list(due.order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:GRADES_BATCH])
-    LmsGrade.objects.filter(pk__in=ids).filter(_unclaimed("claimed_until", now)).update(
+    LmsGrade.objects.filter(pk__in=ids).filter(unclaimed("claimed_until", now)).update(
         claimed_until=claimed_until
     )
     grades = list(
@@ -247,14 +258,10 @@ def send_grades(link_id: int, now) -> dict:
         return done
     link = grades[0].link
     registration = link.resource_link.context.deployment.registration
-    subjects = dict(
-        LtiUser.objects.filter(
-            registration=registration, auth_user_id__in=[g.student_id for g in grades]
-        ).values_list("auth_user_id", "sub")
-    )
-    by_subject = {subjects[g.student_id]: g for g in grades if g.student_id in subjects}
+    known = subjects(registration, [grade.student_id for grade in grades])
+    by_subject = {known[g.student_id]: g for g in grades if g.student_id in known}
     for grade in grades:
-        if grade.student_id not in subjects:
+        if grade.student_id not in known:
             grade.mark_refused("the student is not known to the LMS (they never came from it)")
             done["failed"] += 1
     batch = [(sub, g.points, g.maximum) for sub, g in by_subject.items()]
@@ -276,7 +283,7 @@ def grades_due(now):
     """Links with scores waiting whose next try is due."""
     return (
         LmsGrade.objects.filter(status=LmsGrade.Status.WAITING, next_attempt_at__lte=now)
-        .filter(_unclaimed("claimed_until", now))
+        .filter(unclaimed("claimed_until", now))
         .values_list("link_id", flat=True)
         .distinct()
     )
@@ -288,12 +295,5 @@ def links_past_due(now):
         LmsLink.objects.exclude(line_item_url="")
         .filter(reading__due_at__lte=now, resource_link__context__can_publish_scores=True)
         .filter(Q(grades_queued_at=None) | Q(grades_queued_at__lt=F("reading__due_at")))
+        .select_related("reading__classroom", "resource_link__context__deployment__registration")
     )
-
-
-def _unclaimed(field: str, now) -> Q:
-    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": now})
-
-
-def _never_or_before(field: str, when) -> Q:
-    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": when})

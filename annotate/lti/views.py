@@ -73,12 +73,6 @@ def login_initiation(request: HttpRequest, registration_uuid=None) -> HttpRespon
     go on in a new tab.
     """
     params = request.POST if request.method == "POST" else request.GET
-    tool_config = ToolConfig(registration_uuid)
-    wrapped = DjangoRequest(request)
-    cookies = PartitionedCookieService(wrapped)
-    oidc = DjangoOIDCLogin(
-        wrapped, tool_config, cookie_service=cookies, launch_data_storage=CacheStorage()
-    )
     if not params.get("target_link_uri"):
         return refused(
             request,
@@ -89,11 +83,17 @@ def login_initiation(request: HttpRequest, registration_uuid=None) -> HttpRespon
                 detail="no target_link_uri",
             ),
         )
+    tool_config = ToolConfig(registration_uuid)
+    wrapped = DjangoRequest(request)
+    cookies = PartitionedCookieService(wrapped)
+    oidc = DjangoOIDCLogin(
+        wrapped, tool_config, cookie_service=cookies, launch_data_storage=CacheStorage()
+    )
     try:
         authorization = oidc.get_redirect_object(absolute(reverse("lti_launch"), request))
     except (LtiException, OIDCException) as error:
         return refused(request, refusal_for(error))
-    origins = _origins(tool_config.registration)
+    origins = LmsPlatform.origins_for(tool_config.registration)
     auth_url = authorization.get_redirect_url()
     if params.get("lti1p3_new_window"):
         response = redirect(auth_url)
@@ -105,11 +105,6 @@ def login_initiation(request: HttpRequest, registration_uuid=None) -> HttpRespon
         response.lti_frame_origins = origins
     cookies.update_response(response)
     return response
-
-
-def _origins(registration) -> list[str]:
-    platform, _ = LmsPlatform.objects.get_or_create(registration=registration)
-    return platform.allowed_frame_origins()
 
 
 # The launch -----------------------------------------------------------------------
@@ -124,7 +119,7 @@ def launch(request: HttpRequest) -> HttpResponse:
     except Refused as refusal:
         return refused(request, refusal)
     registration = registration_for(message)
-    origins = _origins(registration)
+    origins = LmsPlatform.origins_for(registration)
     try:
         role = checked_claims(message.claims)
     except Refused as refusal:
@@ -147,13 +142,13 @@ def launch(request: HttpRequest) -> HttpResponse:
         request.session[PENDING_KEY] = {"launch": message.get_launch_id(), "email": email}
         request.session[SESSION_KEY] = {"origins": origins}
         return redirect("lti_link_account")
-    return _arrived(request, message, arrive(message, role, user=user))
+    return _arrived(request, message, arrive(message, role, user=user), origins)
 
 
-def _arrived(request: HttpRequest, message, arrival: Arrival) -> HttpResponse:
+def _arrived(request: HttpRequest, message, arrival: Arrival, origins: list[str]) -> HttpResponse:
     """Sign the person in, in a session the LMS may frame, and take them to their reading."""
     login(request, arrival.user, backend="django.contrib.auth.backends.ModelBackend")
-    request.session[SESSION_KEY] = {"origins": arrival.origins}
+    request.session[SESSION_KEY] = {"origins": origins}
     request.session.pop(PICKING_KEY, None)  # an earlier launch's picker is not this one's
     classroom = arrival.classroom
     if message.is_deep_link_launch():
@@ -207,14 +202,14 @@ def link_account(request: HttpRequest) -> HttpResponse:
     with a separate account. Nothing is merged on the address alone.
     """
     pending, message = _pending_launch(request)
+    origins = request.session[SESSION_KEY]["origins"]  # kept when the launch was put off
     email, error = pending["email"], None
     if request.method == "POST":
         choice = request.POST.get("choice")
         if choice == "separate":
             del request.session[PENDING_KEY]
-            return _arrived(
-                request, message, arrive(message, checked_claims(message.claims), separate=True)
-            )
+            arrival = arrive(message, checked_claims(message.claims), separate=True)
+            return _arrived(request, message, arrival, origins)
         if choice == "link":
             email = request.POST.get("email", "").strip()
             password = request.POST.get("password", "")
@@ -239,7 +234,7 @@ def link_account(request: HttpRequest) -> HttpResponse:
             else:
                 del request.session[PENDING_KEY]
                 role = checked_claims(message.claims)
-                return _arrived(request, message, arrive(message, role, user=user))
+                return _arrived(request, message, arrive(message, role, user=user), origins)
         else:
             error = "Choose one: link your account, or go on with a separate one."
     context = {

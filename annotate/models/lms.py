@@ -41,6 +41,12 @@ class LmsPlatform(models.Model):
     def __str__(self) -> str:
         return str(self.registration)
 
+    @classmethod
+    def origins_for(cls, registration) -> list[str]:
+        """The origins that may frame the site for `registration` (its platform row made if new)."""
+        platform, _ = cls.objects.get_or_create(registration=registration)
+        return platform.allowed_frame_origins()
+
     def allowed_frame_origins(self) -> list[str]:
         listed = [origin_of(line) for line in self.frame_origins.splitlines()]
         found = [
@@ -140,23 +146,26 @@ class LmsGrade(models.Model):
         return f"{self.student} on {self.link}: {self.points}/{self.maximum} ({self.status})"
 
     @classmethod
-    def queue(cls, link: LmsLink, student, points, maximum) -> "LmsGrade":
-        """Put the student's current score in the queue, replacing what was waiting or sent."""
+    def queue(cls, link: LmsLink, points: dict, maximum) -> None:
+        """
+        Put each student's current score (`points`: student id → points) in
+        the queue, in one statement, replacing what was waiting or sent.
+        """
         now = timezone.now()
-        grade, _ = cls.objects.update_or_create(
-            link=link,
-            student=student,
-            defaults={
-                "points": points,
-                "maximum": maximum,
-                "status": cls.Status.WAITING,
-                "queued_at": now,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "last_error": "",
-            },
+        fresh = {
+            "maximum": maximum,
+            "status": cls.Status.WAITING,
+            "queued_at": now,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": "",
+        }
+        cls.objects.bulk_create(
+            [cls(link=link, student_id=s, points=p, **fresh) for s, p in points.items()],
+            update_conflicts=True,
+            unique_fields=["link", "student"],
+            update_fields=["points", *fresh],
         )
-        return grade
 
     def mark_sent(self) -> None:
         self._finish(self.Status.SENT, error="", sent_at=timezone.now())

@@ -12,7 +12,7 @@ from django.db import transaction
 from lti_tool.models import LtiDeployment, LtiRegistration
 
 from annotate.lti.configuration import canvas_configuration, tool_urls
-from annotate.lti.keys import ensure_key
+from annotate.lti.keys import signing_key
 from annotate.models import LmsPlatform, origin_of
 
 
@@ -57,7 +57,7 @@ class Command(BaseCommand):
         if "" in origins:
             raise CommandError("Each --frame-origin is a scheme and host, e.g. https://lms.edu.")
         registration, created = self.save(options, origins)
-        ensure_key()
+        signing_key()  # the tool's first key, if it has none yet
 
         verb = "Registered" if created else "Updated"
         self.stdout.write(f"{verb} “{registration.name}” (issuer {registration.issuer}).")
