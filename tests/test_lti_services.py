@@ -169,7 +169,9 @@ def test_the_instructor_syncs_the_roster_on_demand_and_sees_what_changed(client,
     response = client.post(reverse("lms_sync_roster", args=[course.classroom.slug]))
 
     assert response.status_code == 302
-    page = client.get(reverse("roster", args=[course.classroom.slug])).content.decode()
+    roster = client.get(reverse("roster", args=[course.classroom.slug]))
+    assert platform.issuer in roster["Content-Security-Policy"]  # it opens in the LMS's frame
+    page = roster.content.decode()
     assert "Last synced" in page
     assert "Joined: " in page and "Ada" in page and "Cy" in page
 

@@ -52,13 +52,13 @@ def framing_origins(request) -> list[str]:
 
 
 # What a person launched from an LMS does inside its frame: read, post, pick and add
-# readings, follow the class. The class's settings, roster, join links, copies and
-# deletion, the admin and the account pages open in a tab of their own (their links
+# readings, follow the class and its LMS roster. The class's settings, join links,
+# copies and deletion, the admin and the account pages open in a tab of their own (their links
 # say so in a frame, static/js/frame-links.js): no page of the LMS, nor HTML its
 # users put in it, can frame them to trick a click.
 FRAMED_PAGES = re.compile(
     r"^/(?:$|lti/|texts/|activity/$|posts/\d+/(?:$|edit/|delete/|report/)"
-    r"|classes/(?:$|[^/]+/(?:$|texts/|gradebook/$|readings/(?:new|uploads)/)))"
+    r"|classes/(?:$|[^/]+/(?:$|texts/|gradebook/$|roster/|lms/|readings/(?:new|uploads)/)))"
 )
 
 
